@@ -1,0 +1,44 @@
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from models_app.errors import DomainError
+
+from .models import ApiToken, hash_token
+
+TOKEN_PREFIX = "mr_"
+MAX_TOKENS_PER_USER = 50
+
+
+def token_create(*, user, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored or shown again."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("Give the token a name, so you can tell it apart later.", field="name")
+    if len(name) > 100:
+        raise DomainError("A token name is at most 100 characters.", field="name")
+    if expires_in_days is not None and not (1 <= expires_in_days <= 3650):
+        raise DomainError("A token expires after 1 to 3650 days.", field="expires_in_days")
+    if ApiToken.objects.filter(user=user).active().count() >= MAX_TOKENS_PER_USER:
+        raise DomainError(f"You have {MAX_TOKENS_PER_USER} active tokens; revoke one first.", code="too_many_tokens")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=raw[:10],
+        key_hash=hash_token(raw),
+        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def user_create(*, username: str, email: str, password: str):
+    return get_user_model().objects.create_user(username=username, email=email, password=password)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Start the web server and a Celery worker (with beat) on the embedded defaults, print
+# where to go, and stop both on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export DEBUG="${DEBUG:-true}"
+PORT="${PORT:-8000}"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "Stopped."
+}
+trap stop INT TERM EXIT
+
+.venv/bin/celery -A registry_site worker --beat --loglevel=WARNING --concurrency=2 \
+  --schedule=var/celerybeat-schedule >var/worker.log 2>&1 &
+pids+=($!)
+$PY manage.py runserver --noreload "127.0.0.1:${PORT}" >var/web.log 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 50); do
+  if $PY - "$PORT" <<'PYEOF' 2>/dev/null; then break; fi
+import sys, urllib.request
+urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/", timeout=1)
+PYEOF
+  sleep 0.2
+done
+
+cat <<MSG
+
+  Model Registry is running at http://127.0.0.1:${PORT}/
+  API docs: http://127.0.0.1:${PORT}/api/docs/   Admin: http://127.0.0.1:${PORT}/admin/
+
+  Demo logins (username / password):
+    alice  / demo-alice-pass   (owns models)
+    bob    / demo-bob-pass     (owns models)
+    rita   / demo-rita-pass    (reviewer)
+    admin  / demo-admin-pass   (staff, admin site)
+
+  Logs: var/web.log, var/worker.log.  Press Ctrl-C to stop.
+
+MSG
+wait -n "${pids[@]}" || true
+echo "A process exited; see var/web.log and var/worker.log."

@@ -1,0 +1,200 @@
+"""Shapes and validates the API's data; never changes state (the services do)."""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Framework, License, ModelFile, ModelVersion, RegisteredModel, Task, Visibility
+from ..semver import InvalidVersion, parse_version
+
+
+class ReadOnlyFieldsMixin:
+    """Refuse writes to fields the client may not set, instead of silently dropping them."""
+
+    protected_fields: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            sent = [field for field in self.protected_fields if field in data]
+            if sent:
+                raise serializers.ValidationError(
+                    {sent[0]: [f"{sent[0]} is read-only; it changes only through the registry's own actions."]}
+                )
+        return super().to_internal_value(data)
+
+
+class TagsField(serializers.ListField):
+    child = serializers.CharField(max_length=50)
+
+    def to_representation(self, value):
+        # Read from the prefetched tags (no query per model in a list).
+        return [tag.name for tag in value.all()]
+
+
+class ModelSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    full_name = serializers.CharField(read_only=True)
+    tags = TagsField(required=False, max_length=20)
+    task = serializers.ChoiceField(choices=Task.choices)
+    framework = serializers.ChoiceField(choices=Framework.choices)
+    license = serializers.ChoiceField(choices=License.choices)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    latest_version = serializers.CharField(read_only=True, allow_null=True, default=None)
+    url = serializers.SerializerMethodField()
+
+    protected_fields = ("owner", "full_name", "download_count", "latest_version", "created_at", "updated_at", "url")
+
+    class Meta:
+        model = RegisteredModel
+        fields = [
+            "owner",
+            "name",
+            "full_name",
+            "summary",
+            "description",
+            "task",
+            "framework",
+            "license",
+            "tags",
+            "visibility",
+            "download_count",
+            "latest_version",
+            "created_at",
+            "updated_at",
+            "url",
+        ]
+        read_only_fields = ["download_count", "created_at", "updated_at"]
+        extra_kwargs = {"name": {"validators": []}}
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, obj) -> str:
+        path = reverse("api-model-detail", kwargs={"owner": obj.owner.username, "name": obj.name})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ModelUpdateSerializer(ModelSerializer):
+    protected_fields = ModelSerializer.protected_fields + ("name",)
+
+    class Meta(ModelSerializer.Meta):
+        read_only_fields = ["name", "download_count", "created_at", "updated_at"]
+
+
+class FileSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(read_only=True)
+    size = serializers.IntegerField(read_only=True)
+    format = serializers.CharField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelFile
+        fields = ["path", "size", "sha256", "format", "scan_status", "download_url", "created_at"]
+
+    @extend_schema_field(serializers.URLField())
+    def get_download_url(self, obj) -> str:
+        version = obj.version
+        model = version.model
+        path = reverse(
+            "api-file-detail",
+            kwargs={"owner": model.owner.username, "name": model.name, "version": version.version, "path": obj.path},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class FileUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    path = serializers.CharField(required=False, allow_blank=True, max_length=1024)
+
+
+class SignatureSpecSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField()
+    shape = serializers.ListField(child=serializers.IntegerField(allow_null=True), required=False)
+
+
+class SignatureSerializer(serializers.Serializer):
+    inputs = SignatureSpecSerializer(many=True, required=False)
+    outputs = SignatureSpecSerializer(many=True, required=False)
+
+
+class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    files = FileSerializer(many=True, read_only=True)
+    params = serializers.DictField(required=False)
+    reported_metrics = serializers.DictField(child=serializers.FloatField(), required=False)
+    signature = serializers.JSONField(required=False)
+    deprecated = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    protected_fields = (
+        "status",
+        "files",
+        "created_by",
+        "created_at",
+        "submitted_at",
+        "published_at",
+        "download_count",
+        "sha256",
+        "url",
+    )
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "version",
+            "status",
+            "deprecated",
+            "changelog",
+            "params",
+            "reported_metrics",
+            "signature",
+            "files",
+            "created_by",
+            "created_at",
+            "submitted_at",
+            "published_at",
+            "download_count",
+            "url",
+        ]
+        read_only_fields = ["status", "created_at", "submitted_at", "published_at", "download_count"]
+        extra_kwargs = {"version": {"validators": []}}
+
+    def validate_version(self, value: str) -> str:
+        try:
+            return parse_version(value).text
+        except InvalidVersion as error:
+            raise serializers.ValidationError(str(error)) from None
+
+    def get_deprecated(self, obj) -> bool:
+        return obj.is_deprecated
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, obj) -> str:
+        model = obj.model
+        path = reverse(
+            "api-version-detail",
+            kwargs={"owner": model.owner.username, "name": model.name, "version": obj.version},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class VersionUpdateSerializer(VersionSerializer):
+    protected_fields = VersionSerializer.protected_fields + ("version",)
+
+    class Meta(VersionSerializer.Meta):
+        read_only_fields = VersionSerializer.Meta.read_only_fields + ["version"]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    name = serializers.CharField(max_length=100, required=False, default="API token")
+    expires_in_days = serializers.IntegerField(required=False, min_value=1, max_value=3650, allow_null=True)
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    name = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)

@@ -1,0 +1,165 @@
+"""The catalog's REST API. Views look things up through the selectors (which apply the
+visibility rules), call one service, and shape the answer with a serializer."""
+
+from django.http import HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..downloads import file_response
+from ..errors import DomainError
+from ..filters import ModelFilter
+from ..models import ModelVersion, RegisteredModel
+from . import serializers as s
+
+
+class RegistryAPIView(GenericAPIView):
+    """Base of every catalog endpoint: lookups by owner/name/version through selectors."""
+
+    def get_model(self) -> RegisteredModel:
+        return selectors.model_get(user=self.request.user, owner=self.kwargs["owner"], name=self.kwargs["name"])
+
+    def get_editable_model(self) -> RegisteredModel:
+        return selectors.model_get_editable(user=self.request.user, owner=self.kwargs["owner"], name=self.kwargs["name"])
+
+    def get_version(self, model: RegisteredModel | None = None) -> ModelVersion:
+        model = model or self.get_model()
+        return selectors.version_get(user=self.request.user, model=model, version=self.kwargs["version"])
+
+    def get_editable_version(self) -> ModelVersion:
+        return self.get_version(self.get_editable_model())
+
+
+class ModelListView(RegistryAPIView):
+    serializer_class = s.ModelSerializer
+    filterset_class = ModelFilter
+
+    def get_queryset(self):
+        return selectors.model_list(user=self.request.user)
+
+    @extend_schema(summary="Search and filter models")
+    def get(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(summary="Register a model", responses={201: s.ModelSerializer})
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        model = services.model_create(owner=request.user, **serializer.validated_data)
+        model = selectors.model_get(user=request.user, owner=request.user.username, name=model.name)
+        return Response(self.get_serializer(model).data, status=status.HTTP_201_CREATED)
+
+
+class ModelDetailView(RegistryAPIView):
+    serializer_class = s.ModelUpdateSerializer
+
+    @extend_schema(summary="One model")
+    def get(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_model()).data)
+
+    @extend_schema(summary="Change a model's card and metadata")
+    def patch(self, request, *args, **kwargs):
+        model = self.get_editable_model()
+        serializer = self.get_serializer(model, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.model_update(model=model, **serializer.validated_data)
+        return Response(self.get_serializer(self.get_model()).data)
+
+    @extend_schema(summary="Delete a model without published versions", responses={204: None})
+    def delete(self, request, *args, **kwargs):
+        services.model_delete(model=self.get_editable_model())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionListView(RegistryAPIView):
+    serializer_class = s.VersionSerializer
+
+    @extend_schema(summary="A model's versions, newest SemVer first")
+    def get(self, request, *args, **kwargs):
+        queryset = selectors.version_list(user=request.user, model=self.get_model())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(summary="Create a draft version", responses={201: s.VersionSerializer})
+    def post(self, request, *args, **kwargs):
+        model = self.get_editable_model()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = services.version_create(model=model, created_by=request.user, **serializer.validated_data)
+        version = selectors.version_get(user=request.user, model=model, version=version.version)
+        return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class VersionDetailView(RegistryAPIView):
+    serializer_class = s.VersionUpdateSerializer
+
+    @extend_schema(summary="One version")
+    def get(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_version()).data)
+
+    @extend_schema(summary="Change a draft version's changelog, params, metrics or signature")
+    def patch(self, request, *args, **kwargs):
+        version = self.get_editable_version()
+        serializer = self.get_serializer(version, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.version_update(version=version, **serializer.validated_data)
+        return Response(self.get_serializer(self.get_version()).data)
+
+
+class FileListView(RegistryAPIView):
+    serializer_class = s.FileSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(summary="The files of a version")
+    def get(self, request, *args, **kwargs):
+        version = self.get_version()
+        return Response(self.get_serializer(version.files.all(), many=True).data)
+
+    @extend_schema(
+        summary="Upload a file to a draft version",
+        request={"multipart/form-data": s.FileUploadSerializer},
+        responses={201: s.FileSerializer},
+    )
+    def post(self, request, *args, **kwargs):
+        version = self.get_editable_version()
+        files = request.FILES.getlist("file")
+        if len(files) != 1 or len(request.FILES) != 1:
+            raise DomainError("Send exactly one file, in the multipart field 'file'.", code="file_missing", field="file")
+        upload = s.FileUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        model_file = services.file_upload(
+            version=version, uploaded_file=upload.validated_data["file"], path=upload.validated_data.get("path")
+        )
+        model_file = selectors.file_get(version=version, path=model_file.path)
+        return Response(self.get_serializer(model_file).data, status=status.HTTP_201_CREATED)
+
+
+class FileDetailView(RegistryAPIView):
+    serializer_class = s.FileSerializer
+
+    def perform_content_negotiation(self, request, force=False):
+        # A download answers with bytes whatever the client accepts; errors are JSON.
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(summary="Download a file (streamed)", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, *args, **kwargs):
+        version = self.get_version()
+        model_file = selectors.file_get(version=version, path=self.kwargs["path"])
+        response = file_response(request, model_file)
+        if isinstance(response, HttpResponseRedirect) or response.status_code == 200:
+            if request.method == "GET":
+                services.file_record_download(model_file=model_file)
+        return response
+
+    @extend_schema(summary="Remove a file from a draft version", responses={204: OpenApiResponse(description="Removed")})
+    def delete(self, request, *args, **kwargs):
+        version = self.get_editable_version()
+        services.file_delete(model_file=selectors.file_get(version=version, path=self.kwargs["path"]))
+        return Response(status=status.HTTP_204_NO_CONTENT)

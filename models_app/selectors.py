@@ -1,0 +1,113 @@
+"""Reads of the catalog. Each spells out its joins, so a page costs a fixed number of
+queries whatever its length."""
+
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+
+from .errors import NotFound
+from .models import ModelFile, ModelVersion, RegisteredModel, Tag
+from .querysets import PUBLIC_STATUSES
+
+
+def _latest_public_version() -> Subquery:
+    latest = (
+        ModelVersion.objects.filter(model=OuterRef("pk"), status__in=PUBLIC_STATUSES)
+        .semver_order()
+        .values("version")[:1]
+    )
+    return Subquery(latest)
+
+
+def model_list(*, user) -> QuerySet[RegisteredModel]:
+    """Models the user may see, with owner, tags and the latest published version."""
+    return (
+        RegisteredModel.objects.visible_to(user)
+        .select_related("owner")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .annotate(latest_version=_latest_public_version())
+        .defer("description", "search_vector")
+    )
+
+
+def model_get(*, user, owner: str, name: str) -> RegisteredModel:
+    model = (
+        RegisteredModel.objects.visible_to(user)
+        .select_related("owner")
+        .prefetch_related("tags")
+        .annotate(latest_version=_latest_public_version())
+        .filter(owner__username=owner, name=name)
+        .first()
+    )
+    if model is None:
+        raise NotFound(f"No model {owner}/{name} exists, or you cannot see it.")
+    return model
+
+
+def model_get_editable(*, user, owner: str, name: str) -> RegisteredModel:
+    """The model if the user may change it; 404 if they cannot see it, 403 if only see it."""
+    from .errors import Forbidden
+
+    model = model_get(user=user, owner=owner, name=name)
+    if not RegisteredModel.objects.editable_by(user).filter(pk=model.pk).exists():
+        raise Forbidden(f"Only the owner can change {model.full_name}.")
+    return model
+
+
+def files_prefetch() -> Prefetch:
+    return Prefetch("files", queryset=ModelFile.objects.select_related("blob").order_by("path"))
+
+
+def version_list(*, user, model: RegisteredModel) -> QuerySet[ModelVersion]:
+    """The model's versions the user may see, newest SemVer first, with their files."""
+    return (
+        ModelVersion.objects.visible_to(user)
+        .filter(model=model)
+        .select_related("created_by", "model__owner")
+        .prefetch_related(files_prefetch())
+        .semver_order()
+    )
+
+
+def version_get(*, user, model: RegisteredModel, version: str) -> ModelVersion:
+    instance = version_list(user=user, model=model).filter(version=version).first()
+    if instance is None:
+        raise NotFound(f"{model.full_name} has no version {version}, or you cannot see it.")
+    return instance
+
+
+def latest_public_version(*, model: RegisteredModel) -> ModelVersion | None:
+    return (
+        model.versions.public()
+        .select_related("created_by")
+        .prefetch_related(files_prefetch())
+        .semver_order()
+        .first()
+    )
+
+
+def file_get(*, version: ModelVersion, path: str) -> ModelFile:
+    model_file = version.files.select_related("blob", "version").filter(path=path).first()
+    if model_file is None:
+        raise NotFound(f"Version {version.version} has no file '{path}'.")
+    return model_file
+
+
+def facet_counts(queryset: QuerySet[RegisteredModel]) -> dict[str, list[tuple[str, int]]]:
+    """Counts per task, framework, license and tag over the given (filtered) models."""
+    base = queryset.order_by().values("pk")
+    facets: dict[str, list[tuple[str, int]]] = {}
+    for field in ("task", "framework", "license"):
+        rows = (
+            RegisteredModel.objects.filter(pk__in=base)
+            .order_by()
+            .values_list(field)
+            .annotate(n=Count("pk"))
+            .order_by("-n", field)
+        )
+        facets[field] = list(rows)
+    facets["tag"] = list(
+        Tag.objects.filter(models__in=base)
+        .values_list("name")
+        .annotate(n=Count("models"))
+        .order_by("-n", "name")[:30]
+    )
+    return facets

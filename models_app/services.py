@@ -1,0 +1,348 @@
+"""Writes and state changes of the catalog. Every entry point (pages, API, admin,
+management commands, tasks) goes through these, so they cannot drift apart."""
+
+from typing import Any
+
+from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils.text import slugify
+
+from .blobs import blob_store
+from .errors import Conflict, DomainError
+from .formats import detect_format
+from .models import Blob, ModelFile, ModelVersion, RegisteredModel, Tag, VersionStatus
+from .paths import sanitize_path
+from .semver import InvalidVersion, parse_version
+
+MAX_TAGS = 20
+MODEL_FIELDS = ("summary", "description", "task", "framework", "license", "visibility")
+VERSION_FIELDS = ("changelog", "params", "reported_metrics", "signature")
+
+
+def _full_clean(instance, exclude: list[str] | None = None) -> None:
+    """Run the model's own validation and raise the first problem as a DomainError."""
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        label = "" if field == "__all__" else f"{field}: "
+        raise DomainError(f"{label}{messages[0]}", field=None if field == "__all__" else field) from None
+
+
+def normalize_tags(tags: list[str] | None) -> list[str]:
+    names: list[str] = []
+    for raw in tags or []:
+        if not isinstance(raw, str):
+            raise DomainError("Tags must be strings.", field="tags")
+        name = slugify(raw)[:50]
+        if not name:
+            raise DomainError(f"'{raw}' is not a usable tag: use letters, digits and '-'.", field="tags")
+        if name not in names:
+            names.append(name)
+    if len(names) > MAX_TAGS:
+        raise DomainError(f"A model can have at most {MAX_TAGS} tags.", field="tags")
+    return names
+
+
+def _set_tags(model: RegisteredModel, names: list[str]) -> None:
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=name) for name in names if name not in existing]
+    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    model.tags.set(Tag.objects.filter(name__in=names))
+    model.tags_text = " ".join(names)
+
+
+def _refresh_search_vector(model_id: int) -> None:
+    if connection.vendor != "postgresql":
+        return
+    RegisteredModel.objects.filter(pk=model_id).update(
+        search_vector=SearchVector("name", weight="A", config="english")
+        + SearchVector("summary", weight="B", config="english")
+        + SearchVector("tags_text", weight="C", config="english")
+        + SearchVector("description", weight="D", config="english")
+    )
+
+
+@transaction.atomic
+def model_create(
+    *,
+    owner,
+    name: str,
+    task: str,
+    framework: str,
+    license: str,
+    summary: str = "",
+    description: str = "",
+    tags: list[str] | None = None,
+    visibility: str = "public",
+) -> RegisteredModel:
+    model = RegisteredModel(
+        owner=owner,
+        name=(name or "").strip(),
+        summary=summary,
+        description=description,
+        task=task,
+        framework=framework,
+        license=license,
+        visibility=visibility,
+    )
+    _full_clean(model, exclude=["owner"])
+    tag_names = normalize_tags(tags)
+    if RegisteredModel.objects.filter(owner=owner, name=model.name).exists():
+        raise Conflict(f"You already have a model named '{model.name}'.", code="name_taken")
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError:
+        raise Conflict(f"You already have a model named '{model.name}'.", code="name_taken") from None
+    _set_tags(model, tag_names)
+    model.save(update_fields=["tags_text"])
+    _refresh_search_vector(model.pk)
+    return model
+
+
+@transaction.atomic
+def model_update(*, model: RegisteredModel, tags: list[str] | None = None, **fields: Any) -> RegisteredModel:
+    unknown = set(fields) - set(MODEL_FIELDS)
+    if unknown:
+        raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    for field, value in fields.items():
+        setattr(model, field, value)
+    _full_clean(model, exclude=["owner", "name"])
+    if tags is not None:
+        _set_tags(model, normalize_tags(tags))
+    model.save()
+    _refresh_search_vector(model.pk)
+    return model
+
+
+def model_delete(*, model: RegisteredModel) -> None:
+    """Delete a model and everything in it; the blobs go with the next garbage collection.
+
+    A model with published versions cannot be deleted: people may depend on them.
+    """
+    if model.versions.public().exists():
+        raise Conflict(
+            "This model has published versions that others may depend on; deprecate them instead of deleting the model.",
+            code="has_published_versions",
+        )
+    model.delete()
+
+
+@transaction.atomic
+def version_create(
+    *,
+    model: RegisteredModel,
+    version: str,
+    created_by,
+    changelog: str = "",
+    params: dict | None = None,
+    reported_metrics: dict | None = None,
+    signature: dict | None = None,
+) -> ModelVersion:
+    """Create a draft version.
+
+    1. Parse the version as SemVer (stored as sortable parts).
+    2. Lock the model row so two creations of versions of one model run one at a time.
+    3. Refuse a duplicate, or a version not greater than every published one.
+    """
+    try:
+        parsed = parse_version(version)
+    except InvalidVersion as error:
+        raise DomainError(str(error), code="invalid_version", field="version") from None
+    RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()
+    if model.versions.filter(version=parsed.text).exists():
+        raise Conflict(f"Version {parsed.text} already exists for {model.full_name}.", code="version_exists")
+    latest = model.versions.public().semver_order().first()
+    if latest and parsed.ordering <= (latest.major, latest.minor, latest.patch, latest.prerelease_key):
+        raise Conflict(
+            f"Version {parsed.text} must be greater than {latest.version}, the latest published version.",
+            code="version_not_greater",
+        )
+    instance = ModelVersion(
+        model=model,
+        version=parsed.text,
+        major=parsed.major,
+        minor=parsed.minor,
+        patch=parsed.patch,
+        prerelease_key=parsed.prerelease_key,
+        status=VersionStatus.DRAFT,
+        created_by=created_by,
+        changelog=changelog or "",
+        params=params or {},
+        reported_metrics=reported_metrics or {},
+        signature=signature or {},
+    )
+    _validate_version_data(instance)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise Conflict(f"Version {parsed.text} already exists for {model.full_name}.", code="version_exists") from None
+    RegisteredModel.objects.filter(pk=model.pk).update(updated_at=instance.created_at)
+    return instance
+
+
+def _validate_version_data(version: ModelVersion) -> None:
+    if not isinstance(version.params, dict):
+        raise DomainError("params must be a JSON object.", field="params")
+    if not isinstance(version.reported_metrics, dict):
+        raise DomainError("reported_metrics must be a JSON object.", field="reported_metrics")
+    for key, value in version.reported_metrics.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DomainError(f"reported_metrics.{key} must be a number.", field="reported_metrics")
+    validate_signature(version.signature)
+
+
+def validate_signature(signature: Any) -> None:
+    if not isinstance(signature, dict):
+        raise DomainError("signature must be a JSON object with 'inputs' and 'outputs'.", field="signature")
+    unknown = set(signature) - {"inputs", "outputs"}
+    if unknown:
+        raise DomainError(f"signature has unknown keys: {', '.join(sorted(unknown))}.", field="signature")
+    for side in ("inputs", "outputs"):
+        specs = signature.get(side, [])
+        if not isinstance(specs, list):
+            raise DomainError(f"signature.{side} must be a list.", field="signature")
+        for index, spec in enumerate(specs):
+            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not isinstance(spec.get("type"), str):
+                raise DomainError(f"signature.{side}[{index}] needs a 'name' and a 'type' (strings).", field="signature")
+            shape = spec.get("shape")
+            if shape is not None and (
+                not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) or d is None for d in shape)
+            ):
+                raise DomainError(f"signature.{side}[{index}].shape must be a list of integers or nulls.", field="signature")
+
+
+def _lock_editable_version(version: ModelVersion) -> ModelVersion:
+    locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if not locked.is_editable:
+        raise Conflict(
+            f"Version {locked.version} is {locked.get_status_display().lower()}; its files and details are frozen. "
+            "Create a new version to change them.",
+            code="version_frozen",
+        )
+    return locked
+
+
+@transaction.atomic
+def version_update(*, version: ModelVersion, **fields: Any) -> ModelVersion:
+    unknown = set(fields) - set(VERSION_FIELDS)
+    if unknown:
+        raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    locked = _lock_editable_version(version)
+    for field, value in fields.items():
+        setattr(locked, field, value)
+    _validate_version_data(locked)
+    locked.save()
+    return locked
+
+
+def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None) -> ModelFile:
+    """Store an uploaded file in a draft version.
+
+    1. Check the path (display text only) and that the version takes files.
+    2. Write the bytes under their SHA-256 (hashed while the upload streamed in), unless
+       identical bytes are stored already.
+    3. In one transaction, lock the version, check it is still editable and the path
+       free, and record the blob and the file. If this fails after step 2, the blob is
+       unreferenced and the periodic collection removes it.
+    """
+    display_path = sanitize_path(path if path else getattr(uploaded_file, "name", ""))
+    if not version.is_editable:
+        _lock_editable_version(version)  # raises the frozen-version error
+    if version.files.filter(path=display_path).exists():
+        raise Conflict(f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists")
+    sha256 = getattr(uploaded_file, "sha256", None) or _hash_file(uploaded_file)
+    size = uploaded_file.size
+    fileobj = uploaded_file.file if hasattr(uploaded_file, "file") else uploaded_file
+    file_format = detect_format(fileobj)
+    blob_store(sha256=sha256, size=size, fileobj=fileobj)
+    with transaction.atomic():
+        locked = _lock_editable_version(version)
+        blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size, "format": file_format})
+        try:
+            with transaction.atomic():
+                model_file = ModelFile.objects.create(version=locked, path=display_path, blob=blob)
+        except IntegrityError:
+            raise Conflict(f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists") from None
+        ModelVersion.objects.filter(pk=locked.pk).update(updated_at=model_file.created_at)
+    return model_file
+
+
+def _hash_file(uploaded_file) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def file_delete(*, model_file: ModelFile) -> None:
+    """Remove a file from a draft; its blob is collected later if nothing else uses it."""
+    _lock_editable_version(model_file.version)
+    model_file.delete()
+
+
+def file_record_download(*, model_file: ModelFile) -> None:
+    # Counters move with F() updates: concurrent downloads never lose a count.
+    version = model_file.version
+    ModelFile.objects.filter(pk=model_file.pk).update(download_count=F("download_count") + 1)
+    ModelVersion.objects.filter(pk=version.pk).update(download_count=F("download_count") + 1)
+    RegisteredModel.objects.filter(pk=version.model_id).update(download_count=F("download_count") + 1)
+
+
+def blobs_collect_unreferenced(*, older_than_seconds: int) -> int:
+    """Delete blobs (rows and stored bytes) that no file uses, older than the grace period.
+
+    Also removes stored objects that never got a row (an upload that failed between
+    writing the bytes and recording them). Returns how many blobs were removed.
+    """
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from .blobs import blob_delete
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    removed = 0
+    for sha256 in Blob.objects.filter(files__isnull=True, created_at__lt=cutoff).values_list("sha256", flat=True):
+        with transaction.atomic():
+            deleted, _ = Blob.objects.filter(sha256=sha256, files__isnull=True).delete()
+        if deleted:
+            blob_delete(sha256)
+            removed += 1
+    removed += _collect_orphan_objects(default_storage, cutoff)
+    return removed
+
+
+def _collect_orphan_objects(storage, cutoff) -> int:
+    removed = 0
+    try:
+        top_dirs, _ = storage.listdir("blobs/sha256")
+    except (FileNotFoundError, NotImplementedError, OSError):
+        return 0
+    for first in top_dirs:
+        second_dirs, _ = storage.listdir(f"blobs/sha256/{first}")
+        for second in second_dirs:
+            folder = f"blobs/sha256/{first}/{second}"
+            _, names = storage.listdir(folder)
+            known = set(Blob.objects.filter(sha256__in=names).values_list("sha256", flat=True))
+            for name in names:
+                if name in known:
+                    continue
+                key = f"{folder}/{name}"
+                try:
+                    modified = storage.get_modified_time(key)
+                except (NotImplementedError, OSError):
+                    continue
+                if modified < cutoff:
+                    storage.delete(key)
+                    removed += 1
+    return removed

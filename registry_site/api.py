@@ -1,0 +1,109 @@
+"""What every API view shares: pagination, the error body, and the base view class."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.db import DatabaseError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from models_app.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class Pagination(PageNumberPagination):
+    page_size = settings.API_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = settings.API_MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        # Clamp rather than refuse: page_size=0, -5 or 10**9 all give a usable page.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            return max(1, min(int(raw), self.max_page_size))
+        except ValueError:
+            return self.page_size
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return super().get_paginated_response_schema(schema)
+
+
+_DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "rate_limited",
+    exceptions.ParseError: "parse_error",
+}
+
+
+def _first_message(detail) -> tuple[str, str | None]:
+    """The first human sentence in a DRF error detail, and the field it belongs to."""
+    if isinstance(detail, dict):
+        field, value = next(iter(detail.items()))
+        message, _ = _first_message(value)
+        if field in ("non_field_errors", "detail"):
+            return message, None
+        return f"{field}: {message}", field
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail), None
+
+
+def error_response(code: str, detail: str, http_status: int, **extra) -> Response:
+    return Response({"error": code, "detail": detail, **extra}, status=http_status)
+
+
+def exception_handler(exc, context):
+    """Every error leaves the API as `{"error": code, "detail": sentence}`."""
+    if isinstance(exc, DomainError):
+        extra = {"field": exc.field} if exc.field else {}
+        return error_response(exc.code, exc.detail, exc.status, **extra)
+    if isinstance(exc, Http404):
+        return error_response("not_found", "Not found.", status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, PermissionDenied):
+        return error_response("forbidden", str(exc) or "You may not do this.", status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, SuspiciousOperation):
+        return error_response("bad_request", str(exc) or "The request was refused.", status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, OperationalError):
+        log.warning("database unavailable: %s", exc)
+        response = error_response(
+            "unavailable", "The database is unavailable; try again in a moment.", status.HTTP_503_SERVICE_UNAVAILABLE
+        )
+        response["Retry-After"] = "5"
+        return response
+    if isinstance(exc, exceptions.ValidationError):
+        message, field = _first_message(exc.detail)
+        extra = {"field": field, "errors": exc.detail} if field else {"errors": exc.detail}
+        return error_response("invalid", message, status.HTTP_400_BAD_REQUEST, **extra)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        if isinstance(exc, DatabaseError):
+            log.exception("database error")
+        return None
+    code = next((name for cls, name in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    message, _ = _first_message(getattr(exc, "detail", str(exc)))
+    body = {"error": code, "detail": message}
+    response.data = body
+    return response
