@@ -2,6 +2,8 @@
 
 import os
 
+import django
+
 # Tests always run with a known secret and never touch the developer's var/ folder.
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
@@ -9,3 +11,57 @@ os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "var", 
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls
 # from a thread with a running loop unless told this is deliberate.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Named here rather than in pyproject.toml: pytest-django loads the settings named there
+# before any conftest runs, so the defaults above would come too late.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry_site.settings")
+django.setup()
+
+import shutil  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
+
+import pytest  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _group_problems() -> dict[str, str]:
+    """Which optional test groups cannot run here, and why (empty when all can)."""
+    problems = {}
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        problems["browser"] = f"Chromium not found at {CHROMIUM} (apt-get install chromium; .ci/run installs it)"
+    if urlparse(os.environ.get("DATABASE_URL", "")).scheme not in ("postgres", "postgresql", "pgsql"):
+        problems["postgres"] = "DATABASE_URL does not point at PostgreSQL (.ci/run sets it)"
+    if urlparse(os.environ.get("CELERY_BROKER_URL", "")).scheme not in ("redis", "rediss"):
+        problems["redis"] = "CELERY_BROKER_URL does not point at Redis (.ci/run sets it)"
+    return problems
+
+
+def _in_group(item, group: str) -> bool:
+    return group in item.keywords or (group == "browser" and "tests/browser/" in item.nodeid)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    problems = _group_problems()
+    strict = os.environ.get("REQUIRE_ALL_GROUPS") == "1"
+    if strict and problems:
+        raise pytest.UsageError(
+            "REQUIRE_ALL_GROUPS=1 but some test groups cannot run: " + "; ".join(f"{k}: {v}" for k, v in problems.items())
+        )
+    config._skipped_groups = {}
+    for item in items:
+        for group, reason in problems.items():
+            if _in_group(item, group):
+                item.add_marker(pytest.mark.skip(reason=f"{group} group skipped: {reason}"))
+                config._skipped_groups[group] = config._skipped_groups.get(group, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = getattr(config, "_skipped_groups", {})
+    if not skipped:
+        return
+    problems = _group_problems()
+    terminalreporter.section("test groups skipped on this machine")
+    for group, count in skipped.items():
+        terminalreporter.write_line(f"{group}: {count} tests skipped, because {problems[group]}")
+    terminalreporter.write_line("Run .ci/run to provide every group.")

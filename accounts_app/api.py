@@ -32,7 +32,12 @@ class TokenExchangeView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(summary="Exchange username and password for a token", request=TokenRequestSerializer, responses={201: TokenResponseSerializer})
+    @extend_schema(
+        operation_id="auth_token_create",
+        summary="Exchange username and password for a token",
+        request=TokenRequestSerializer,
+        responses={201: TokenResponseSerializer},
+    )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -41,4 +46,6 @@ class TokenExchangeView(APIView):
         if user is None:
             raise DomainError("The username or password is wrong.", code="invalid_credentials")
         token, raw = token_create(user=user, name=data["name"], expires_in_days=data.get("expires_in_days"))
-        return Response({"token": raw, "name": token.name, "expires_at": token.expires_at}, status=status.HTTP_201_CREATED)
+        return Response(
+            {"token": raw, "name": token.name, "expires_at": token.expires_at}, status=status.HTTP_201_CREATED
+        )

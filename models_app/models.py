@@ -117,14 +117,14 @@ class RegisteredModel(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner.username}/{self.name}"
-
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
         return reverse("model-detail", kwargs={"owner": self.owner.username, "name": self.name})
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner.username}/{self.name}"
 
 
 class ModelVersion(models.Model):

@@ -32,7 +32,7 @@ def model_get(*, user, owner: str, name: str) -> RegisteredModel:
     model = (
         RegisteredModel.objects.visible_to(user)
         .select_related("owner")
-        .prefetch_related("tags")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .annotate(latest_version=_latest_public_version())
         .filter(owner__username=owner, name=name)
         .first()
@@ -111,3 +111,38 @@ def facet_counts(queryset: QuerySet[RegisteredModel]) -> dict[str, list[tuple[st
         .order_by("-n", "name")[:30]
     )
     return facets
+
+
+# --- Reads for the server-rendered pages (appended; the API does not use these yet). ---
+
+
+def user_get(*, username: str):
+    """An active user by username, for the user page; NotFound otherwise."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound(f"No user named {username}.")
+    return user
+
+
+def model_recent(*, user, limit: int = 6) -> QuerySet[RegisteredModel]:
+    return model_list(user=user).order_by("-updated_at", "pk")[:limit]
+
+
+def model_most_downloaded(*, user, limit: int = 6) -> QuerySet[RegisteredModel]:
+    return model_list(user=user).order_by("-download_count", "-updated_at", "pk")[:limit]
+
+
+def version_history(*, user, model: RegisteredModel) -> list[ModelVersion]:
+    """The versions the user may see, newest SemVer first, with files and their blobs.
+
+    Evaluated once so a page can both list them and pick the latest published one without
+    another query.
+    """
+    return list(version_list(user=user, model=model))
+
+
+def latest_public_in(versions: list[ModelVersion]) -> ModelVersion | None:
+    """The newest published (or deprecated) version of an already-ordered list."""
+    return next((v for v in versions if v.status in PUBLIC_STATUSES), None)

@@ -185,7 +185,21 @@ def version_create(
     return instance
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def _validate_version_data(version: ModelVersion) -> None:
+    # PostgreSQL's jsonb cannot hold a NUL character; refuse it here rather than fail there.
+    for field in ("params", "reported_metrics", "signature"):
+        if _has_nul(getattr(version, field)):
+            raise DomainError(f"{field} contains a NUL character.", field=field)
     if not isinstance(version.params, dict):
         raise DomainError("params must be a JSON object.", field="params")
     if not isinstance(version.reported_metrics, dict):
@@ -207,13 +221,22 @@ def validate_signature(signature: Any) -> None:
         if not isinstance(specs, list):
             raise DomainError(f"signature.{side} must be a list.", field="signature")
         for index, spec in enumerate(specs):
-            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not isinstance(spec.get("type"), str):
-                raise DomainError(f"signature.{side}[{index}] needs a 'name' and a 'type' (strings).", field="signature")
+            if (
+                not isinstance(spec, dict)
+                or not isinstance(spec.get("name"), str)
+                or not isinstance(spec.get("type"), str)
+            ):
+                raise DomainError(
+                    f"signature.{side}[{index}] needs a 'name' and a 'type' (strings).", field="signature"
+                )
             shape = spec.get("shape")
             if shape is not None and (
-                not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) or d is None for d in shape)
+                not isinstance(shape, list)
+                or not all(isinstance(d, int) and not isinstance(d, bool) or d is None for d in shape)
             ):
-                raise DomainError(f"signature.{side}[{index}].shape must be a list of integers or nulls.", field="signature")
+                raise DomainError(
+                    f"signature.{side}[{index}].shape must be a list of integers or nulls.", field="signature"
+                )
 
 
 def _lock_editable_version(version: ModelVersion) -> ModelVersion:
@@ -252,9 +275,12 @@ def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None
     """
     display_path = sanitize_path(path if path else getattr(uploaded_file, "name", ""))
     if not version.is_editable:
-        _lock_editable_version(version)  # raises the frozen-version error
+        with transaction.atomic():  # a row lock needs a transaction (PostgreSQL refuses one without)
+            _lock_editable_version(version)  # raises the frozen-version error
     if version.files.filter(path=display_path).exists():
-        raise Conflict(f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists")
+        raise Conflict(
+            f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists"
+        )
     sha256 = getattr(uploaded_file, "sha256", None) or _hash_file(uploaded_file)
     size = uploaded_file.size
     fileobj = uploaded_file.file if hasattr(uploaded_file, "file") else uploaded_file
@@ -267,7 +293,9 @@ def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None
             with transaction.atomic():
                 model_file = ModelFile.objects.create(version=locked, path=display_path, blob=blob)
         except IntegrityError:
-            raise Conflict(f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists") from None
+            raise Conflict(
+                f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists"
+            ) from None
         ModelVersion.objects.filter(pk=locked.pk).update(updated_at=model_file.created_at)
     return model_file
 

@@ -107,6 +107,15 @@ class FileUploadSerializer(serializers.Serializer):
     path = serializers.CharField(required=False, allow_blank=True, max_length=1024)
 
 
+class MetricValueField(serializers.FloatField):
+    """A number; DRF's FloatField would take `true` as 1.0, which is no metric."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class SignatureSpecSerializer(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.CharField()
@@ -122,7 +131,7 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
     files = FileSerializer(many=True, read_only=True)
     params = serializers.DictField(required=False)
-    reported_metrics = serializers.DictField(child=serializers.FloatField(), required=False)
+    reported_metrics = serializers.DictField(child=MetricValueField(), required=False)
     signature = serializers.JSONField(required=False)
     deprecated = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()

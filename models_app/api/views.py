@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from .. import selectors, services
 from ..downloads import file_response
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from ..filters import ModelFilter
 from ..models import ModelVersion, RegisteredModel
 from . import serializers as s
@@ -21,11 +21,19 @@ from . import serializers as s
 class RegistryAPIView(GenericAPIView):
     """Base of every catalog endpoint: lookups by owner/name/version through selectors."""
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # No name, version or path holds a NUL; PostgreSQL refuses one in a query (a 500).
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise NotFound("Not found.")
+
     def get_model(self) -> RegisteredModel:
         return selectors.model_get(user=self.request.user, owner=self.kwargs["owner"], name=self.kwargs["name"])
 
     def get_editable_model(self) -> RegisteredModel:
-        return selectors.model_get_editable(user=self.request.user, owner=self.kwargs["owner"], name=self.kwargs["name"])
+        return selectors.model_get_editable(
+            user=self.request.user, owner=self.kwargs["owner"], name=self.kwargs["name"]
+        )
 
     def get_version(self, model: RegisteredModel | None = None) -> ModelVersion:
         model = model or self.get_model()
@@ -40,15 +48,19 @@ class ModelListView(RegistryAPIView):
     filterset_class = ModelFilter
 
     def get_queryset(self):
-        return selectors.model_list(user=self.request.user)
+        # The API's model shape includes the card; the selector defers it for the web list,
+        # and a deferred field read per row would cost one query per model.
+        return selectors.model_list(user=self.request.user).defer(None).defer("search_vector")
 
-    @extend_schema(summary="Search and filter models")
+    @extend_schema(
+        operation_id="models_list", summary="Search and filter models", responses=s.ModelSerializer(many=True)
+    )
     def get(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(summary="Register a model", responses={201: s.ModelSerializer})
+    @extend_schema(operation_id="models_create", summary="Register a model", responses={201: s.ModelSerializer})
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -60,11 +72,11 @@ class ModelListView(RegistryAPIView):
 class ModelDetailView(RegistryAPIView):
     serializer_class = s.ModelUpdateSerializer
 
-    @extend_schema(summary="One model")
+    @extend_schema(operation_id="models_retrieve", summary="One model")
     def get(self, request, *args, **kwargs):
         return Response(self.get_serializer(self.get_model()).data)
 
-    @extend_schema(summary="Change a model's card and metadata")
+    @extend_schema(operation_id="models_partial_update", summary="Change a model's card and metadata")
     def patch(self, request, *args, **kwargs):
         model = self.get_editable_model()
         serializer = self.get_serializer(model, data=request.data, partial=True)
@@ -72,7 +84,9 @@ class ModelDetailView(RegistryAPIView):
         services.model_update(model=model, **serializer.validated_data)
         return Response(self.get_serializer(self.get_model()).data)
 
-    @extend_schema(summary="Delete a model without published versions", responses={204: None})
+    @extend_schema(
+        operation_id="models_destroy", summary="Delete a model without published versions", responses={204: None}
+    )
     def delete(self, request, *args, **kwargs):
         services.model_delete(model=self.get_editable_model())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -80,14 +94,21 @@ class ModelDetailView(RegistryAPIView):
 
 class VersionListView(RegistryAPIView):
     serializer_class = s.VersionSerializer
+    filter_backends: list = []  # the catalog's filters are for models, not versions
 
-    @extend_schema(summary="A model's versions, newest SemVer first")
+    @extend_schema(
+        operation_id="versions_list",
+        summary="A model's versions, newest SemVer first",
+        responses=s.VersionSerializer(many=True),
+    )
     def get(self, request, *args, **kwargs):
         queryset = selectors.version_list(user=request.user, model=self.get_model())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(summary="Create a draft version", responses={201: s.VersionSerializer})
+    @extend_schema(
+        operation_id="versions_create", summary="Create a draft version", responses={201: s.VersionSerializer}
+    )
     def post(self, request, *args, **kwargs):
         model = self.get_editable_model()
         serializer = self.get_serializer(data=request.data)
@@ -100,11 +121,14 @@ class VersionListView(RegistryAPIView):
 class VersionDetailView(RegistryAPIView):
     serializer_class = s.VersionUpdateSerializer
 
-    @extend_schema(summary="One version")
+    @extend_schema(operation_id="versions_retrieve", summary="One version")
     def get(self, request, *args, **kwargs):
         return Response(self.get_serializer(self.get_version()).data)
 
-    @extend_schema(summary="Change a draft version's changelog, params, metrics or signature")
+    @extend_schema(
+        operation_id="versions_partial_update",
+        summary="Change a draft version's changelog, params, metrics or signature",
+    )
     def patch(self, request, *args, **kwargs):
         version = self.get_editable_version()
         serializer = self.get_serializer(version, data=request.data, partial=True)
@@ -115,14 +139,17 @@ class VersionDetailView(RegistryAPIView):
 
 class FileListView(RegistryAPIView):
     serializer_class = s.FileSerializer
+    pagination_class = None  # a version has a handful of files; the list is never paged
+    filter_backends: list = []
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(summary="The files of a version")
+    @extend_schema(operation_id="files_list", summary="The files of a version", responses=s.FileSerializer(many=True))
     def get(self, request, *args, **kwargs):
         version = self.get_version()
         return Response(self.get_serializer(version.files.all(), many=True).data)
 
     @extend_schema(
+        operation_id="files_create",
         summary="Upload a file to a draft version",
         request={"multipart/form-data": s.FileUploadSerializer},
         responses={201: s.FileSerializer},
@@ -131,7 +158,9 @@ class FileListView(RegistryAPIView):
         version = self.get_editable_version()
         files = request.FILES.getlist("file")
         if len(files) != 1 or len(request.FILES) != 1:
-            raise DomainError("Send exactly one file, in the multipart field 'file'.", code="file_missing", field="file")
+            raise DomainError(
+                "Send exactly one file, in the multipart field 'file'.", code="file_missing", field="file"
+            )
         upload = s.FileUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         model_file = services.file_upload(
@@ -148,7 +177,11 @@ class FileDetailView(RegistryAPIView):
         # A download answers with bytes whatever the client accepts; errors are JSON.
         return JSONRenderer(), JSONRenderer.media_type
 
-    @extend_schema(summary="Download a file (streamed)", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        operation_id="files_download",
+        summary="Download a file (streamed)",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
     def get(self, request, *args, **kwargs):
         version = self.get_version()
         model_file = selectors.file_get(version=version, path=self.kwargs["path"])
@@ -158,7 +191,11 @@ class FileDetailView(RegistryAPIView):
                 services.file_record_download(model_file=model_file)
         return response
 
-    @extend_schema(summary="Remove a file from a draft version", responses={204: OpenApiResponse(description="Removed")})
+    @extend_schema(
+        operation_id="files_destroy",
+        summary="Remove a file from a draft version",
+        responses={204: OpenApiResponse(description="Removed")},
+    )
     def delete(self, request, *args, **kwargs):
         version = self.get_editable_version()
         services.file_delete(model_file=selectors.file_get(version=version, path=self.kwargs["path"]))
