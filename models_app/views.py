@@ -1,0 +1,256 @@
+"""Server-rendered catalog pages. Each view looks things up through the selectors (which
+apply the visibility rules) and changes things only through one service call."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .downloads import file_response
+from .errors import DomainError, Forbidden, NotFound
+from .filters import ORDERING_LABELS, ModelFilter
+from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionCreateForm, add_domain_error
+from .models import ModelVersion, RegisteredModel
+
+PAGE_SIZE = 20
+
+
+def _get_model(request: HttpRequest, owner: str, name: str) -> RegisteredModel:
+    try:
+        return selectors.model_get(user=request.user, owner=owner, name=name)
+    except NotFound as error:
+        raise Http404(error.detail) from None
+
+
+def _get_editable_model(request: HttpRequest, owner: str, name: str) -> RegisteredModel:
+    """404 when the user cannot see the model (existence is not leaked), 403 when they only can see it."""
+    try:
+        return selectors.model_get_editable(user=request.user, owner=owner, name=name)
+    except NotFound as error:
+        raise Http404(error.detail) from None
+    except Forbidden as error:
+        raise PermissionDenied(error.detail) from None
+
+
+def _get_version(request: HttpRequest, model: RegisteredModel, version: str) -> ModelVersion:
+    try:
+        return selectors.version_get(user=request.user, model=model, version=version)
+    except NotFound as error:
+        raise Http404(error.detail) from None
+
+
+def _version_url(version: ModelVersion) -> str:
+    model = version.model
+    return reverse(
+        "version-detail", kwargs={"owner": model.owner.username, "name": model.name, "version": version.version}
+    )
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "recent": selectors.model_recent(user=request.user),
+        "popular": selectors.model_most_downloaded(user=request.user),
+    }
+    return render(request, "models_app/home.html", context)
+
+
+@require_GET
+def model_list(request: HttpRequest) -> HttpResponse:
+    filterset = ModelFilter(request.GET, queryset=selectors.model_list(user=request.user))
+    queryset = filterset.qs
+    # get_page() turns a junk or out-of-range ?page= into the first or last page, never an error.
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    data = filterset.form.cleaned_data if filterset.form.is_valid() else {}
+    context = {
+        "page": page,
+        "facets": selectors.facet_counts(queryset),
+        "filters": {key: data.get(key) or "" for key in ("q", "task", "framework", "license", "tag", "owner")},
+        "ordering": data.get("ordering") or "relevance",
+        "ordering_labels": ORDERING_LABELS,
+        "errors": filterset.form.errors,
+    }
+    return render(request, "models_app/model_list.html", context)
+
+
+@require_GET
+def model_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse:
+    model = _get_model(request, owner, name)
+    versions = selectors.version_history(user=request.user, model=model)
+    latest = selectors.latest_public_in(versions)
+    context = {
+        "model": model,
+        "versions": versions,
+        "latest": latest,
+        # The usage snippet downloads the largest file: the weights, not a config next to them.
+        "usage_file": max(latest.files.all(), key=lambda f: f.size, default=None) if latest else None,
+        "is_owner": request.user == model.owner,
+        "api_base": request.build_absolute_uri(reverse("api-model-detail", kwargs={"owner": owner, "name": name})),
+        "site_root": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return render(request, "models_app/model_detail.html", context)
+
+
+@require_GET
+def version_list(request: HttpRequest, owner: str, name: str) -> HttpResponse:
+    model = _get_model(request, owner, name)
+    versions = selectors.version_history(user=request.user, model=model)
+    return render(request, "models_app/version_list.html", {"model": model, "versions": versions})
+
+
+@require_GET
+def version_detail(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    model = _get_model(request, owner, name)
+    instance = _get_version(request, model, version)
+    can_upload = request.user == model.owner and instance.is_editable
+    context = {
+        "model": model,
+        "version": instance,
+        "files": list(instance.files.all()),
+        "is_owner": request.user == model.owner,
+        "upload_form": FileUploadForm() if can_upload else None,
+    }
+    return render(request, "models_app/version_detail.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def file_download(request: HttpRequest, owner: str, name: str, version: str, path: str) -> HttpResponse:
+    instance = _get_version(request, _get_model(request, owner, name), version)
+    try:
+        model_file = selectors.file_get(version=instance, path=path)
+        response = file_response(request, model_file)
+    except NotFound as error:
+        raise Http404(error.detail) from None
+    except DomainError as error:
+        return HttpResponse(error.detail, status=error.status, content_type="text/plain; charset=utf-8")
+    # Count what was served (or redirected to), not HEAD probes or 304 revalidations.
+    if request.method == "GET" and (response.status_code == 200 or isinstance(response, HttpResponseRedirect)):
+        services.file_record_download(model_file=model_file)
+    return response
+
+
+@require_GET
+def user_detail(request: HttpRequest, username: str) -> HttpResponse:
+    try:
+        person = selectors.user_get(username=username)
+    except NotFound as error:
+        raise Http404(error.detail) from None
+    models = selectors.model_list(user=request.user).filter(owner=person).order_by("-updated_at", "pk")
+    page = Paginator(models, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "models_app/user_detail.html", {"person": person, "page": page})
+
+
+# --- Owner-only pages ---
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_create(request: HttpRequest) -> HttpResponse:
+    form = ModelCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            model = services.model_create(owner=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Created {model.full_name}. Next, create its first version.")
+            return redirect(model.get_absolute_url())
+    return render(request, "models_app/model_form.html", {"form": form, "creating": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_edit(request: HttpRequest, owner: str, name: str) -> HttpResponse:
+    model = _get_editable_model(request, owner, name)
+    initial = {field: getattr(model, field) for field in services.MODEL_FIELDS}
+    initial["tags"] = [tag.name for tag in model.tags.all()]
+    form = ModelEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.model_update(model=model, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(model.get_absolute_url())
+    return render(request, "models_app/model_form.html", {"form": form, "model": model, "creating": False})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_delete(request: HttpRequest, owner: str, name: str) -> HttpResponse:
+    model = _get_editable_model(request, owner, name)
+    if request.method == "POST":
+        try:
+            services.model_delete(model=model)
+        except DomainError as error:
+            messages.error(request, error.detail)
+            return redirect(model.get_absolute_url())
+        messages.success(request, f"Deleted {model.full_name}.")
+        return redirect("user-detail", username=request.user.username)
+    return render(request, "models_app/model_confirm_delete.html", {"model": model})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def version_create(request: HttpRequest, owner: str, name: str) -> HttpResponse:
+    model = _get_editable_model(request, owner, name)
+    form = VersionCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.version_create(model=model, created_by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Created draft {version.version}. Upload its files below.")
+            return redirect(_version_url(version))
+    return render(request, "models_app/version_form.html", {"form": form, "model": model})
+
+
+@login_required
+@require_POST
+def file_upload(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    """The no-JavaScript path of the upload form (upload.js posts to the API instead)."""
+    instance = _get_version(request, _get_editable_model(request, owner, name), version)
+    try:
+        # Reading request.FILES runs the hashing upload handler, which raises TooLarge.
+        form = FileUploadForm(request.POST, request.FILES)
+        files = form.cleaned_data["file"] if form.is_valid() else []
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return redirect(_version_url(instance))
+    if not files:
+        messages.error(request, "Choose at least one file to upload.")
+    for uploaded in files:
+        try:
+            model_file = services.file_upload(version=instance, uploaded_file=uploaded)
+        except DomainError as error:
+            messages.error(request, f"{uploaded.name}: {error.detail}")
+        else:
+            messages.success(request, f"Uploaded {model_file.path}.")
+    return redirect(_version_url(instance))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def file_remove(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    """GET asks for confirmation; POST removes the file from the draft."""
+    instance = _get_version(request, _get_editable_model(request, owner, name), version)
+    try:
+        model_file = selectors.file_get(version=instance, path=request.POST.get("path") or request.GET.get("path", ""))
+    except NotFound as error:
+        raise Http404(error.detail) from None
+    if request.method == "GET":
+        return render(request, "models_app/file_confirm_remove.html", {"version": instance, "file": model_file})
+    try:
+        services.file_delete(model_file=model_file)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"Removed {model_file.path}.")
+    return redirect(_version_url(instance))
