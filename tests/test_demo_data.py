@@ -1,0 +1,85 @@
+"""The demo catalog that `make run` loads is real: trained models that load and predict."""
+
+import io
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from models_app.blobs import blob_open
+from models_app.models import ModelFile, ModelVersion, RegisteredModel
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import override_settings
+
+    from models_app.models import Blob
+
+    media = tmp_path_factory.mktemp("demo-media")
+    storage = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}}
+    # Loaded once for the module (it trains models), so it is committed and removed after.
+    with override_settings(STORAGES={**settings.STORAGES, "default": storage}), django_db_blocker.unblock():
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+        RegisteredModel.objects.all().delete()
+        Blob.objects.all().delete()
+        get_user_model().objects.filter(username__in=["alice", "bob", "rita", "admin"]).delete()
+
+
+@pytest.fixture(autouse=True)
+def _media_root():
+    """The demo's files live in the module's folder, not a per-test one."""
+    yield
+
+
+@pytest.mark.django_db
+def test_it_loads_at_least_six_models_of_two_owners_across_tasks(demo):
+    models = RegisteredModel.objects.select_related("owner")
+    assert models.count() >= 6
+    assert len({m.owner.username for m in models}) >= 2
+    assert len({m.task for m in models}) >= 3
+    assert all(m.versions.count() >= 1 for m in models)
+    assert sum(m.versions.count() >= 2 for m in models) >= 5
+
+
+@pytest.mark.django_db
+def test_it_is_idempotent(demo):
+    before = (RegisteredModel.objects.count(), ModelVersion.objects.count(), ModelFile.objects.count())
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "already loaded" in out.getvalue()
+    assert (RegisteredModel.objects.count(), ModelVersion.objects.count(), ModelFile.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_its_onnx_and_skops_files_load_and_agree(demo):
+    import onnxruntime as ort
+    import skops.io as sio
+    from sklearn.datasets import load_iris
+
+    version = ModelVersion.objects.get(model__name="iris-classifier", version="1.1.0")
+    files = {f.path: f for f in version.files.select_related("blob")}
+    assert files["model.onnx"].blob.format == "onnx"
+    assert files["model.skops"].blob.format == "skops"
+    X = load_iris().data.astype(np.float32)[:20]
+
+    with blob_open(files["model.onnx"].sha256) as handle:
+        session = ort.InferenceSession(handle.read(), providers=["CPUExecutionProvider"])
+    onnx_labels = session.run(None, {session.get_inputs()[0].name: X})[0]
+
+    with blob_open(files["model.skops"].sha256) as handle:
+        data = handle.read()
+    untrusted = sio.get_untrusted_types(data=data)
+    assert untrusted == [], "a plain scikit-learn pipeline needs no extra trusted types"
+    estimator = sio.loads(data, trusted=untrusted)
+    np.testing.assert_array_equal(onnx_labels, estimator.predict(X))
+
+
+@pytest.mark.django_db
+def test_it_has_public_private_and_unpublished_versions_to_show_visibility(demo):
+    assert RegisteredModel.objects.filter(visibility="private").exists()
+    statuses = set(ModelVersion.objects.values_list("status", flat=True))
+    assert {"published", "draft", "in_review", "deprecated"} <= statuses
