@@ -91,11 +91,14 @@ def file_get(*, version: ModelVersion, path: str) -> ModelFile:
     return model_file
 
 
-def facet_counts(queryset: QuerySet[RegisteredModel]) -> dict[str, list[tuple[str, int]]]:
-    """Counts per task, framework, license and tag over the given (filtered) models."""
+def facet_counts(queryset: QuerySet[RegisteredModel]) -> dict[str, list[tuple[str, str, int]]]:
+    """(value, label, count) per task, framework, license and tag over the filtered models."""
+    from .models import Framework, License, Task
+
+    labels = {"task": dict(Task.choices), "framework": dict(Framework.choices), "license": dict(License.choices)}
     base = queryset.order_by().values("pk")
-    facets: dict[str, list[tuple[str, int]]] = {}
-    for field in ("task", "framework", "license"):
+    facets: dict[str, list[tuple[str, str, int]]] = {}
+    for field, names in labels.items():
         rows = (
             RegisteredModel.objects.filter(pk__in=base)
             .order_by()
@@ -103,13 +106,11 @@ def facet_counts(queryset: QuerySet[RegisteredModel]) -> dict[str, list[tuple[st
             .annotate(n=Count("pk"))
             .order_by("-n", field)
         )
-        facets[field] = list(rows)
-    facets["tag"] = list(
-        Tag.objects.filter(models__in=base)
-        .values_list("name")
-        .annotate(n=Count("models"))
-        .order_by("-n", "name")[:30]
+        facets[field] = [(value, names.get(value, value), n) for value, n in rows]
+    tags = (
+        Tag.objects.filter(models__in=base).values_list("name").annotate(n=Count("models")).order_by("-n", "name")[:30]
     )
+    facets["tag"] = [(name, name, n) for name, n in tags]
     return facets
 
 

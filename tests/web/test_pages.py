@@ -101,9 +101,9 @@ def test_catalog_filters_search_and_facet_counts(client, owner, outsider):
     names = [m.name for m in response.context["page"].object_list]
     assert sorted(names) == ["cat-detector", "dog-detector"]
     facets = response.context["facets"]
-    assert ("image-classification", 2) in facets["task"]
-    assert dict(facets["framework"]) == {"pytorch": 1, "onnx": 1}
-    assert ("vision", 2) in facets["tag"]
+    assert ("image-classification", "Image classification", 2) in facets["task"]
+    assert {value: n for value, _, n in facets["framework"]} == {"pytorch": 1, "onnx": 1}
+    assert ("vision", "vision", 2) in facets["tag"]
     response = client.get(reverse("model-list"), {"q": "house"})
     assert [m.name for m in response.context["page"].object_list] == ["house-prices"]
     response = client.get(reverse("model-list"), {"ordering": "name"})
