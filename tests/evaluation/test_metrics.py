@@ -1,0 +1,96 @@
+"""The registry's metrics equal scikit-learn's on the same predictions."""
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import train_test_split
+
+from models_app.evaluation.metrics import (
+    InvalidOutput,
+    bootstrap_intervals,
+    classification_report,
+    mcnemar,
+    regression_report,
+)
+
+
+def fitted(loader, estimator):
+    X, y = loader(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+    estimator.fit(X_train, y_train)
+    return estimator, X_test, y_test
+
+
+def test_multiclass_metrics_equal_scikit_learn():
+    model, X, y = fitted(load_iris, LogisticRegression(max_iter=500))
+    pred, proba = model.predict(X), model.predict_proba(X)
+    report = classification_report(y, pred, proba, classes=list(model.classes_))
+    assert report.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
+    assert report.metrics["f1_macro"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
+    assert report.metrics["f1_weighted"] == pytest.approx(skm.f1_score(y, pred, average="weighted"))
+    assert report.metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr"))
+    assert report.metrics["log_loss"] == pytest.approx(skm.log_loss(y, proba))
+    assert report.confusion_matrix["matrix"] == skm.confusion_matrix(y, pred).tolist()
+    assert report.per_class["0"]["recall"] == pytest.approx(skm.recall_score(y, pred, average=None)[0])
+
+
+def test_binary_roc_auc_uses_the_positive_class_probability():
+    model, X, y = fitted(load_breast_cancer, LogisticRegression(max_iter=5000))
+    proba = model.predict_proba(X)
+    report = classification_report(y, model.predict(X), proba, classes=list(model.classes_))
+    assert report.metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba[:, 1]))
+
+
+def test_regression_metrics_equal_scikit_learn():
+    model, X, y = fitted(load_diabetes, LinearRegression())
+    pred = model.predict(X)
+    report = regression_report(y, pred)
+    assert report.metrics == pytest.approx(
+        {
+            "mae": skm.mean_absolute_error(y, pred),
+            "rmse": skm.root_mean_squared_error(y, pred),
+            "r2": skm.r2_score(y, pred),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "pred, proba, message",
+    [
+        (np.array([0, 1]), None, "predictions for 3 rows"),
+        (np.array([0, 1, 1]), np.array([[0.5, 0.5], [7.0, -6.0], [0.5, 0.5]]), "between 0 and 1"),
+        (np.array([0, 1, 1]), np.array([[0.5, 0.2], [0.5, 0.5], [0.5, 0.5]]), "sum to 1"),
+    ],
+)
+def test_it_refuses_output_it_cannot_score(pred, proba, message):
+    with pytest.raises(InvalidOutput, match=message):
+        classification_report(np.array([0, 1, 1]), pred, proba, classes=[0, 1])
+
+
+def test_it_refuses_nan_regression_output():
+    with pytest.raises(InvalidOutput, match="NaN"):
+        regression_report(np.array([1.0, 2.0]), np.array([1.0, np.nan]))
+
+
+def test_bootstrap_intervals_are_seeded_and_contain_the_point_estimate():
+    model, X, y = fitted(load_iris, LogisticRegression(max_iter=500))
+    pred = model.predict(X)
+    first = bootstrap_intervals(y, pred, "classification", samples=200)
+    again = bootstrap_intervals(y, pred, "classification", samples=200)
+    assert first == again
+    low, high = first["accuracy"]
+    assert low <= skm.accuracy_score(y, pred) <= high
+
+
+def test_mcnemar_finds_a_real_difference_and_not_a_fake_one():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=2000)
+    good = np.where(rng.random(2000) < 0.9, y, 1 - y)
+    bad = np.where(rng.random(2000) < 0.7, y, 1 - y)
+    assert mcnemar(y, good, bad).better == "a"
+    slightly = good.copy()
+    slightly[:3] = 1 - slightly[:3]
+    result = mcnemar(y, good, slightly)
+    assert not result.significant and result.better is None
