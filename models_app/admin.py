@@ -37,21 +37,22 @@ class ModelVersionAdmin(admin.ModelAdmin):
     search_fields = ["version", "model__name", "model__owner__username"]
     list_select_related = ["model__owner", "created_by"]
     raw_id_fields = ["model", "created_by"]
-    readonly_fields = ["major", "minor", "patch", "prerelease_key", "created_at", "updated_at", "download_count"]
+    # Status changes only through the review workflow (submit, decide, deprecate).
+    readonly_fields = [
+        "status",
+        "status_changed_at",
+        "submitted_at",
+        "published_at",
+        "deprecation_reason",
+        "major",
+        "minor",
+        "patch",
+        "prerelease_key",
+        "created_at",
+        "updated_at",
+        "download_count",
+    ]
     inlines = [ModelFileInline]
-
-    def save_model(self, request, obj, form, change):
-        # Status changes go through the lifecycle service (timestamps, checks), not a bare save.
-        from reviews_app.services import version_set_status
-
-        new_status = obj.status
-        if change and "status" in form.changed_data:
-            obj.status = form.initial["status"]
-            super().save_model(request, obj, form, change)
-            version_set_status(version=obj, status=new_status, actor=request.user)
-            obj.refresh_from_db()
-        else:
-            super().save_model(request, obj, form, change)
 
 
 @admin.register(ModelFile)

@@ -147,6 +147,7 @@ class ModelVersion(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    deprecation_reason = models.CharField(max_length=1000, blank=True)
     download_count = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = ModelVersionQuerySet.as_manager()

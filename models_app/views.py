@@ -15,7 +15,7 @@ from .downloads import file_response
 from .errors import DomainError, Forbidden, NotFound
 from .filters import ORDERING_LABELS, ModelFilter
 from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionCreateForm, add_domain_error
-from .models import ModelVersion, RegisteredModel
+from .models import ModelVersion, RegisteredModel, VersionStatus
 
 PAGE_SIZE = 20
 
@@ -107,15 +107,47 @@ def version_list(request: HttpRequest, owner: str, name: str) -> HttpResponse:
 def version_detail(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
     model = _get_model(request, owner, name)
     instance = _get_version(request, model, version)
-    can_upload = request.user == model.owner and instance.is_editable
+    is_owner = request.user == model.owner
+    can_upload = is_owner and instance.is_editable
     context = {
         "model": model,
         "version": instance,
         "files": list(instance.files.all()),
-        "is_owner": request.user == model.owner,
+        "is_owner": is_owner,
         "upload_form": FileUploadForm() if can_upload else None,
+        **_workflow_context(request, instance, is_owner),
     }
     return render(request, "models_app/version_detail.html", context)
+
+
+FROZEN_REASONS = {
+    VersionStatus.IN_REVIEW: "Files are frozen while the version is in review.",
+    VersionStatus.PUBLISHED: "Files are frozen after publication: a fix is a new version.",
+    VersionStatus.DEPRECATED: "Files are frozen after publication: a fix is a new version.",
+    VersionStatus.REJECTED: "Rejected versions are final: create a new version instead.",
+}
+
+
+def _workflow_context(request: HttpRequest, version: ModelVersion, is_owner: bool) -> dict:
+    """The review workflow's part of the version page: its reviews, its history and the lifecycle forms."""
+    from reviews_app import selectors as review_selectors
+    from reviews_app.forms import DeprecateForm, SubmitForm
+    from reviews_app.permissions import is_reviewer
+
+    user = request.user
+    may_manage = is_owner or (user.is_authenticated and user.is_staff)
+    reviews = list(review_selectors.reviews_of_version(version=version))
+    return {
+        "reviews": reviews,
+        "latest_review": reviews[-1] if reviews else None,
+        # Review comments are between the owner and the reviewers; others see the transitions only.
+        "show_reasons": may_manage or is_reviewer(user),
+        "events": list(review_selectors.audit_list(version=version)[:50]),
+        "submit_form": SubmitForm() if is_owner and version.is_editable else None,
+        "deprecate_form": DeprecateForm() if may_manage and version.status == VersionStatus.PUBLISHED else None,
+        "can_undeprecate": may_manage and version.is_deprecated,
+        "frozen_reason": FROZEN_REASONS.get(version.status, ""),
+    }
 
 
 @require_http_methods(["GET", "HEAD"])

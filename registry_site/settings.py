@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reviews_app.context_processors.review_nav",
             ],
         },
     },
@@ -247,6 +248,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Versions, reviews, checks and evaluations each have a `status` with its own choices;
+    # naming the version's keeps its component stable (the others take their component's prefix).
+    "ENUM_NAME_OVERRIDES": {
+        "VersionStatusEnum": "models_app.models.VersionStatus",
+        "ModelTaskEnum": "models_app.models.Task",
+    },
 }
 
 # Shared cache: the throttles count here. Redis when CACHE_URL is set, else local memory.
@@ -284,12 +291,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "models_app.tasks.collect_unreferenced_blobs",
         "schedule": envint("BLOB_GC_INTERVAL", 3600),
     },
+    "sweep-unsent-notifications": {
+        "task": "reviews_app.tasks.sweep_unsent_notifications",
+        "schedule": envint("NOTIFICATION_SWEEP_INTERVAL", 60),
+    },
 }
+NOTIFICATION_SWEEP_AFTER_SECONDS = envint("NOTIFICATION_SWEEP_AFTER_SECONDS", 120)
 # An unreferenced blob younger than this may belong to an upload still in flight.
 BLOB_GC_GRACE_SECONDS = envint("BLOB_GC_GRACE_SECONDS", 3600)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "registry@localhost")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
 
 LOGGING = {
     "version": 1,

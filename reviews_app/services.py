@@ -1,29 +1,288 @@
-"""Lifecycle transitions of a version. Until the review workflow arrives, staff set a
-version's status in the admin through `version_set_status`; the same function records
-the timestamps the catalog shows."""
+"""Lifecycle transitions of a version: submit, decide, deprecate, undeprecate.
+
+Each transition is one function that (1) locks the version row, (2) checks the state
+and who is acting, raising a domain error with a sentence, (3) sets the new status and
+its timestamps, (4) records an append-only AuditEvent, and (5) creates notifications,
+whose emails are enqueued only after the transaction commits.
+"""
+
+import logging
+from dataclasses import dataclass
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from models_app.errors import DomainError, Forbidden
+from models_app.errors import Conflict, DomainError, Forbidden
 from models_app.models import ModelVersion, VersionStatus
+
+from .checks import run_checks
+from .models import AuditEvent, Decision, Notification, Review, ReviewStatus
+from .permissions import is_reviewer, reviewers
+
+log = logging.getLogger(__name__)
+MAX_COMMENT_LENGTH = 10_000
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """Where an action came from, for the audit trail."""
+
+    ip_address: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def from_request(cls, request) -> "RequestMeta":
+        if request is None:
+            return cls()
+        return cls(ip_address=request.META.get("REMOTE_ADDR") or None, user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    version: ModelVersion | None = None,
+    review: Review | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    data: dict | None = None,
+    meta: RequestMeta | None = None,
+) -> AuditEvent:
+    meta = meta or RequestMeta()
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_username=getattr(actor, "username", "") or "",
+        action=action,
+        version=version,
+        review=review,
+        model_full_name=version.model.full_name if version else "",
+        version_label=version.version if version else "",
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+        ip_address=meta.ip_address,
+        user_agent=meta.user_agent,
+    )
+
+
+def _version_url(version: ModelVersion) -> str:
+    model = version.model
+    return reverse(
+        "version-detail", kwargs={"owner": model.owner.username, "name": model.name, "version": version.version}
+    )
+
+
+def notify(*, users, verb: str, message: str, url: str) -> None:
+    """In-app notifications now; their emails go out after commit (and by the sweep if the broker is down)."""
+    notifications = Notification.objects.bulk_create(
+        [Notification(user=user, verb=verb, message=message[:500], url=url) for user in users]
+    )
+    ids = [n.pk for n in notifications if n.pk is not None]
+    if ids:
+        transaction.on_commit(lambda: _enqueue_emails(ids))
+
+
+def _enqueue_emails(ids: list[int]) -> None:
+    from .tasks import send_notification_emails
+
+    try:
+        send_notification_emails.delay(ids)
+    except Exception:  # the broker is down: the periodic sweep sends them later
+        log.warning("could not enqueue notification emails %s; the sweep will send them", ids, exc_info=True)
+
+
+def _lock(version: ModelVersion) -> ModelVersion:
+    return ModelVersion.objects.select_for_update().select_related("model__owner").get(pk=version.pk)
+
+
+def _state_error(version: ModelVersion, action: str) -> Conflict:
+    return Conflict(
+        f"Cannot {action} version {version.version}: it is {version.get_status_display().lower()}.",
+        code="invalid_state",
+    )
 
 
 @transaction.atomic
-def version_set_status(*, version: ModelVersion, status: str, actor) -> ModelVersion:
-    if not (actor and actor.is_staff):
-        raise Forbidden("Only staff can set a version's status directly.")
-    if status not in VersionStatus.values:
-        raise DomainError(f"'{status}' is not a version status.", field="status")
-    locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
-    if locked.status == status:
-        return locked
+def version_submit(*, version: ModelVersion, actor, note: str = "", meta: RequestMeta | None = None) -> Review:
+    """draft or changes_requested → in_review, with a new open review and its checks."""
+    locked = _lock(version)
+    if locked.model.owner_id != getattr(actor, "pk", None):
+        raise Forbidden(f"Only the owner of {locked.model.full_name} can submit its versions.")
+    if locked.status not in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED):
+        raise _state_error(locked, "submit")
+    if not locked.files.exists():
+        raise Conflict("Add at least one file before submitting the version for review.", code="no_files")
+    previous = locked.model.versions.public().semver_order().first()
+    checks = run_checks(locked, previous)
     now = timezone.now()
-    locked.status = status
+    from_status = locked.status
+    locked.status = VersionStatus.IN_REVIEW
     locked.status_changed_at = now
-    if status == VersionStatus.IN_REVIEW and not locked.submitted_at:
-        locked.submitted_at = now
-    if status == VersionStatus.PUBLISHED and not locked.published_at:
-        locked.published_at = now
-    locked.save(update_fields=["status", "status_changed_at", "submitted_at", "published_at", "updated_at"])
+    locked.submitted_at = now
+    locked.save(update_fields=["status", "status_changed_at", "submitted_at", "updated_at"])
+    review = Review.objects.create(
+        version=locked,
+        submitted_by=actor,
+        submitted_by_username=actor.username,
+        submission_note=note[:MAX_COMMENT_LENGTH],
+        checks=checks,
+        failing_check_count=sum(check["status"] == "fail" for check in checks),
+    )
+    audit_record(
+        actor=actor, action="version.submit", version=locked, review=review,
+        from_status=from_status, to_status=locked.status, reason=note, meta=meta,
+    )  # fmt: skip
+    notify(
+        users=reviewers().exclude(pk=actor.pk),
+        verb="submitted",
+        message=f"{actor.username} submitted {locked.model.full_name} {locked.version} for review.",
+        url=reverse("review-detail", kwargs={"pk": review.pk}),
+    )
+    return review
+
+
+_DECISION_STATUS = {
+    Decision.APPROVE: VersionStatus.PUBLISHED,
+    Decision.REQUEST_CHANGES: VersionStatus.CHANGES_REQUESTED,
+    Decision.REJECT: VersionStatus.REJECTED,
+}
+_DECISION_WORDS = {
+    Decision.APPROVE: "approved",
+    Decision.REQUEST_CHANGES: "requested changes to",
+    Decision.REJECT: "rejected",
+}
+
+
+@transaction.atomic
+def review_decide(*, review: Review, actor, decision: str, comment: str = "", meta: RequestMeta | None = None) -> Review:
+    """Approve, request changes or reject an open review.
+
+    1. Check the reviewer may decide (reviewers group), then lock the version and the
+       review: a second decision finds it closed → 409; never one's own submission.
+    2. Check the comment (required to request changes or reject).
+    3. Set the version's status and close the review; approval pins every file's
+       SHA-256 and keeps a snapshot of what was approved, for later diffs.
+    4. Record the audit event and notify the owner.
+    """
+    if decision not in _DECISION_STATUS:
+        raise DomainError("decision must be one of approve, request_changes or reject.", field="decision")
+    if not is_reviewer(actor):
+        raise Forbidden("Only members of the reviewers group can decide on submissions.")
+    version = _lock(review.version)
+    locked = Review.objects.select_for_update().get(pk=review.pk)
+    if locked.status != ReviewStatus.OPEN:
+        raise Conflict(
+            f"This submission was already decided: {locked.reviewer_username or 'someone'} chose "
+            f"'{locked.get_decision_display().lower()}' and the version is now {version.get_status_display().lower()}.",
+            code="already_decided",
+        )
+    if locked.submitted_by_id == actor.pk or version.model.owner_id == actor.pk:
+        raise Forbidden("You cannot decide on your own submission; another reviewer must.")
+    if version.status != VersionStatus.IN_REVIEW:
+        raise _state_error(version, "decide on")
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise DomainError(f"A comment is at most {MAX_COMMENT_LENGTH} characters.", field="comment")
+    if decision != Decision.APPROVE and not comment:
+        raise DomainError("Say what needs to change: a comment is required to request changes or reject.", field="comment")
+    now = timezone.now()
+    new_status = _DECISION_STATUS[decision]
+    if decision == Decision.APPROVE:
+        from django.db.models import Prefetch, prefetch_related_objects
+
+        from models_app.models import ModelFile
+
+        from .diff import version_snapshot
+
+        prefetch_related_objects([version], Prefetch("files", queryset=ModelFile.objects.select_related("blob")))
+        locked.pinned_files = dict(version.files.select_related("blob").values_list("path", "blob_id"))
+        locked.approved_snapshot = version_snapshot(version)
+        version.published_at = now
+    version.status = new_status
+    version.status_changed_at = now
+    version.save(update_fields=["status", "status_changed_at", "published_at", "updated_at"])
+    locked.status = ReviewStatus.CLOSED
+    locked.decision = decision
+    locked.comment = comment
+    locked.reviewer = actor
+    locked.reviewer_username = actor.username
+    locked.decided_at = now
+    locked.save()
+    audit_record(
+        actor=actor, action=f"review.{decision}", version=version, review=locked,
+        from_status=VersionStatus.IN_REVIEW, to_status=new_status, reason=comment, meta=meta,
+        data={"pinned_files": locked.pinned_files} if decision == Decision.APPROVE else {},
+    )  # fmt: skip
+    owner = version.model.owner
+    notify(
+        users=[owner],
+        verb=decision,
+        message=f"{actor.username} {_DECISION_WORDS[decision]} {version.model.full_name} {version.version}"
+        + (f": {comment}" if comment else "."),
+        url=_version_url(version),
+    )
     return locked
+
+
+def _may_deprecate(version: ModelVersion, actor) -> bool:
+    return bool(actor and actor.is_authenticated and (version.model.owner_id == actor.pk or actor.is_staff))
+
+
+@transaction.atomic
+def version_deprecate(*, version: ModelVersion, actor, reason: str, meta: RequestMeta | None = None) -> ModelVersion:
+    """published → deprecated: still downloadable, shown with the reason as a warning."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the version is deprecated, so its users know what to do.", field="reason")
+    if len(reason) > 1000:
+        raise DomainError("A deprecation reason is at most 1000 characters.", field="reason")
+    locked = _lock(version)
+    if not _may_deprecate(locked, actor):
+        raise Forbidden("Only the owner or staff can deprecate a version.")
+    if locked.status != VersionStatus.PUBLISHED:
+        raise _state_error(locked, "deprecate")
+    locked.status = VersionStatus.DEPRECATED
+    locked.status_changed_at = timezone.now()
+    locked.deprecation_reason = reason
+    locked.save(update_fields=["status", "status_changed_at", "deprecation_reason", "updated_at"])
+    audit_record(
+        actor=actor, action="version.deprecate", version=locked,
+        from_status=VersionStatus.PUBLISHED, to_status=locked.status, reason=reason, meta=meta,
+    )  # fmt: skip
+    notify(
+        users=[locked.model.owner],
+        verb="deprecated",
+        message=f"{actor.username} deprecated {locked.model.full_name} {locked.version}: {reason}",
+        url=_version_url(locked),
+    )
+    return locked
+
+
+@transaction.atomic
+def version_undeprecate(*, version: ModelVersion, actor, meta: RequestMeta | None = None) -> ModelVersion:
+    """deprecated → published (undo)."""
+    locked = _lock(version)
+    if not _may_deprecate(locked, actor):
+        raise Forbidden("Only the owner or staff can undo a deprecation.")
+    if locked.status != VersionStatus.DEPRECATED:
+        raise _state_error(locked, "undeprecate")
+    reason = locked.deprecation_reason
+    locked.status = VersionStatus.PUBLISHED
+    locked.status_changed_at = timezone.now()
+    locked.deprecation_reason = ""
+    locked.save(update_fields=["status", "status_changed_at", "deprecation_reason", "updated_at"])
+    audit_record(
+        actor=actor, action="version.undeprecate", version=locked,
+        from_status=VersionStatus.DEPRECATED, to_status=locked.status, data={"previous_reason": reason}, meta=meta,
+    )  # fmt: skip
+    return locked
+
+
+def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
+    queryset = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+    return queryset.update(read_at=timezone.now())

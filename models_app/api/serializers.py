@@ -138,6 +138,7 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
 
     protected_fields = (
         "status",
+        "deprecation_reason",
         "files",
         "created_by",
         "created_at",
@@ -154,6 +155,7 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
             "version",
             "status",
             "deprecated",
+            "deprecation_reason",
             "changelog",
             "params",
             "reported_metrics",
@@ -166,7 +168,14 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
             "download_count",
             "url",
         ]
-        read_only_fields = ["status", "created_at", "submitted_at", "published_at", "download_count"]
+        read_only_fields = [
+            "status",
+            "deprecation_reason",
+            "created_at",
+            "submitted_at",
+            "published_at",
+            "download_count",
+        ]
         extra_kwargs = {"version": {"validators": []}}
 
     def validate_version(self, value: str) -> str:

@@ -14,8 +14,10 @@ CATALOG_QUERIES = 7
 # Model page, anonymous: 1 model (owner joined, latest version subquery), 1 tags prefetch,
 # 1 versions (creator joined), 1 files prefetch (blob joined).
 MODEL_PAGE_QUERIES = 4
-# Logged in adds the session and the user.
-SESSION_QUERIES = 2
+# Logged in adds the session, the user, whether the user is a reviewer (the visibility
+# rule asks; reviewers see submitted versions), and the navigation bar's counts (unread
+# notifications and open reviews: one query, reviews_app.context_processors).
+SESSION_QUERIES = 4
 
 
 def _make_models(owner, count: int, start: int = 0) -> None:

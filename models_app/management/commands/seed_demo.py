@@ -17,7 +17,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from models_app import services
-from reviews_app.services import version_set_status
+from reviews_app.permissions import REVIEWERS_GROUP
+from reviews_app.services import review_decide, version_deprecate, version_submit
 
 DEMO_USERS = [
     # username, password, is_staff, is_superuser
@@ -295,7 +296,22 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
             users[username] = user
+        from django.contrib.auth.models import Group
+
+        Group.objects.get(name=REVIEWERS_GROUP).user_set.add(users["rita"])
         return users
+
+    @staticmethod
+    def _move_to(version, spec: DemoVersion, *, owner, reviewer) -> None:
+        """Walk the version through the real lifecycle to its demo status."""
+        if spec.status == "draft":
+            return
+        review = version_submit(version=version, actor=owner, note=spec.changelog)
+        if spec.status == "in_review":
+            return
+        review_decide(review=review, actor=reviewer, decision="approve", comment="Looks good.")
+        if spec.status == "deprecated":
+            version_deprecate(version=version, actor=owner, reason="Superseded by a better-calibrated release; use the latest version.")
 
     @transaction.atomic
     def _load_model(self, demo: DemoModel, users: dict[str, Any]) -> None:
@@ -326,10 +342,7 @@ class Command(BaseCommand):
             )
             for path, content in files.items():
                 services.file_upload(version=version, uploaded_file=SimpleUploadedFile(path, content), path=path)
-            if spec.status == "deprecated":
-                version_set_status(version=version, status="published", actor=users["admin"])
-            if spec.status != "draft":
-                version_set_status(version=version, status=spec.status, actor=users["admin"])
+            self._move_to(version, spec, owner=owner, reviewer=users["rita"])
         latest = registered.versions.public().semver_order().first()
         if latest is not None:
             model_file = latest.files.get(path="model.onnx")

@@ -1,0 +1,144 @@
+"""Automated checks on a submitted version: a small registry of functions.
+
+Each check takes the version (and the latest published version of the same model, if
+any) and returns a CheckResult with a status and one sentence. Later features (scans,
+evaluations) add their checks with `@register`.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+
+from models_app.models import ModelVersion
+
+from .models import CheckStatus
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+CheckFunction = Callable[[ModelVersion, ModelVersion | None], CheckResult]
+CHECKS: list[tuple[str, CheckFunction]] = []
+
+
+def register(name: str) -> Callable[[CheckFunction], CheckFunction]:
+    def decorator(function: CheckFunction) -> CheckFunction:
+        CHECKS.append((name, function))
+        return function
+
+    return decorator
+
+
+def run_checks(version: ModelVersion, previous: ModelVersion | None) -> list[dict[str, str]]:
+    return [function(version, previous).as_dict() for _, function in CHECKS]
+
+
+@register("files")
+def check_files(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
+    files = list(version.files.all())
+    if not files:
+        return CheckResult("files", CheckStatus.FAIL, "The version has no files.")
+    too_big = [f.path for f in files if f.size > settings.MAX_UPLOAD_SIZE]
+    if too_big:
+        return CheckResult("files", CheckStatus.FAIL, f"Larger than the upload limit: {', '.join(too_big)}.")
+    empty = [f.path for f in files if f.size == 0]
+    if empty:
+        return CheckResult("files", CheckStatus.WARN, f"Empty files: {', '.join(empty)}.")
+    total = sum(f.size for f in files)
+    return CheckResult("files", CheckStatus.PASS, f"{len(files)} file(s), {filesizeformat(total)} in all.")
+
+
+@register("license")
+def check_license(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
+    license_id = version.model.license
+    if not license_id:
+        return CheckResult("license", CheckStatus.FAIL, "No license is set; users cannot know how they may use the model.")
+    return CheckResult("license", CheckStatus.PASS, f"Licensed under {license_id}.")
+
+
+# Phrases that show the card still holds placeholder text.
+_TEMPLATE_MARKERS = re.compile(r"\b(lorem ipsum|TODO|TBD|fill (this|me) in|describe your model)\b", re.IGNORECASE)
+_INTENDED_USE = re.compile(r"(^|\n)#+\s*(intended|uses?\b|how to use|usage)", re.IGNORECASE)
+MIN_CARD_WORDS = 30
+
+
+@register("model_card")
+def check_model_card(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
+    card = version.model.description or ""
+    words = len(re.findall(r"\w+", card))
+    if words == 0:
+        return CheckResult("model_card", CheckStatus.FAIL, "The model card is empty.")
+    if _TEMPLATE_MARKERS.search(card):
+        return CheckResult("model_card", CheckStatus.FAIL, "The model card still contains placeholder text (TODO, lorem ipsum...).")
+    if words < MIN_CARD_WORDS:
+        return CheckResult(
+            "model_card", CheckStatus.FAIL, f"The model card has {words} words; describe the model in at least {MIN_CARD_WORDS}."
+        )
+    if not _INTENDED_USE.search(card):
+        return CheckResult("model_card", CheckStatus.WARN, "The model card has no 'Intended use' section.")
+    return CheckResult("model_card", CheckStatus.PASS, f"The model card has {words} words and an intended-use section.")
+
+
+def _ordering(version: ModelVersion) -> tuple[int, int, int, str]:
+    return (version.major, version.minor, version.patch, version.prerelease_key)
+
+
+@register("version_order")
+def check_version_order(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
+    if previous is None:
+        return CheckResult("version_order", CheckStatus.PASS, "First version to be published.")
+    if _ordering(version) <= _ordering(previous):
+        return CheckResult(
+            "version_order",
+            CheckStatus.FAIL,
+            f"{version.version} is not greater than {previous.version}, the latest published version.",
+        )
+    return CheckResult("version_order", CheckStatus.PASS, f"{version.version} follows {previous.version}.")
+
+
+def _inputs(version: ModelVersion) -> dict[str, dict]:
+    signature = version.signature if isinstance(version.signature, dict) else {}
+    return {spec["name"]: spec for spec in signature.get("inputs", []) if isinstance(spec, dict) and "name" in spec}
+
+
+def signature_breaking_changes(version: ModelVersion, previous: ModelVersion) -> list[str]:
+    """How the inputs changed in ways that break existing callers."""
+    old, new = _inputs(previous), _inputs(version)
+    changes = [f"input '{name}' was removed" for name in old if name not in new]
+    changes += [f"input '{name}' was added" for name in new if name not in old and old]
+    for name in old.keys() & new.keys():
+        if old[name].get("type") != new[name].get("type"):
+            changes.append(f"input '{name}' changed type from {old[name].get('type')} to {new[name].get('type')}")
+        if old[name].get("shape") != new[name].get("shape"):
+            changes.append(f"input '{name}' changed shape from {old[name].get('shape')} to {new[name].get('shape')}")
+    return changes
+
+
+@register("signature")
+def check_signature(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
+    if not _inputs(version):
+        return CheckResult("signature", CheckStatus.WARN, "No input signature is declared; callers cannot check their inputs.")
+    if previous is None or not _inputs(previous):
+        return CheckResult("signature", CheckStatus.PASS, "Input signature declared.")
+    changes = signature_breaking_changes(version, previous)
+    if not changes:
+        return CheckResult("signature", CheckStatus.PASS, f"Inputs compatible with {previous.version}.")
+    if version.major > previous.major:
+        return CheckResult(
+            "signature", CheckStatus.PASS, f"Breaking input change ({changes[0]}) with a major version bump, as it should be."
+        )
+    return CheckResult(
+        "signature",
+        CheckStatus.FAIL,
+        f"Breaking input change against {previous.version} ({'; '.join(changes)}) needs a new major version, not {version.version}.",
+    )

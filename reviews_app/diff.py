@@ -1,0 +1,80 @@
+"""What changed between two versions of a model: a pure function over plain data, so the
+review page and its tests need no database.
+
+`version_snapshot()` turns a version (with its model and prefetched files) into plain data;
+`diff_snapshots(old, new)` compares two of them.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+METADATA_FIELDS = ("summary", "license", "task")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key added, removed or changed (a JSON null is a value, so the kind is explicit)."""
+
+    name: str
+    kind: str  # "added", "removed" or "changed"
+    old: Any = None
+    new: Any = None
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    against: str
+    metadata: list[Change] = field(default_factory=list)
+    params: list[Change] = field(default_factory=list)
+    inputs: list[Change] = field(default_factory=list)
+    outputs: list[Change] = field(default_factory=list)
+    files: list[Change] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.metadata or self.params or self.inputs or self.outputs or self.files)
+
+
+def version_snapshot(version) -> dict[str, Any]:
+    """The parts of a version the diff compares. Reads `version.files.all()`: prefetch it."""
+    model = version.model
+    signature = version.signature if isinstance(version.signature, dict) else {}
+    return {
+        "version": version.version,
+        "metadata": {name: getattr(model, name, "") for name in METADATA_FIELDS},
+        "params": version.params if isinstance(version.params, dict) else {},
+        "inputs": _specs(signature.get("inputs")),
+        "outputs": _specs(signature.get("outputs")),
+        "files": {f.path: {"sha256": f.sha256, "size": f.size} for f in version.files.all()},
+    }
+
+
+def _specs(specs: Any) -> dict[str, dict]:
+    if not isinstance(specs, list):
+        return {}
+    return {str(spec["name"]): spec for spec in specs if isinstance(spec, dict) and "name" in spec}
+
+
+def _compare(old: dict, new: dict, same=lambda a, b: a == b) -> list[Change]:
+    changes = [Change(name, "removed", old=old[name]) for name in old if name not in new]
+    changes += [Change(name, "added", new=new[name]) for name in new if name not in old]
+    changes += [
+        Change(name, "changed", old[name], new[name]) for name in old if name in new and not same(old[name], new[name])
+    ]
+    return sorted(changes, key=lambda change: change.name)
+
+
+def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> VersionDiff:
+    """Metadata, params, signature inputs/outputs (by name) and files (by path, compared by SHA-256)."""
+    return VersionDiff(
+        against=old.get("version", ""),
+        metadata=[
+            change
+            for change in _compare(old.get("metadata", {}), new.get("metadata", {}))
+            if (change.old or "") != (change.new or "")  # a field missing from one side counts as blank
+        ],
+        params=_compare(old.get("params", {}), new.get("params", {})),
+        inputs=_compare(old.get("inputs", {}), new.get("inputs", {})),
+        outputs=_compare(old.get("outputs", {}), new.get("outputs", {})),
+        files=_compare(old.get("files", {}), new.get("files", {}), same=lambda a, b: a["sha256"] == b["sha256"]),
+    )

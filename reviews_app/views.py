@@ -1,0 +1,266 @@
+"""Server-rendered pages of the review workflow: the queue, a review, my submissions, the
+audit log, notifications, and the version page's lifecycle buttons. Each view reads through
+the selectors and changes things only through one service call."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from models_app import selectors as catalog
+from models_app.errors import Conflict, DomainError, Forbidden, NotFound
+from models_app.forms import add_domain_error
+from models_app.models import ModelVersion
+
+from . import selectors, services
+from .diff import diff_snapshots, version_snapshot
+from .forms import AuditFilterForm, DecisionForm, DeprecateForm, QueueFilterForm, SubmitForm
+from .models import AuditEvent, Review
+from .permissions import is_reviewer
+
+QUEUE_PAGE_SIZE = 25
+PAGE_SIZE = 50
+
+
+def _may_see_queue(user) -> bool:
+    return user.is_staff or is_reviewer(user)
+
+
+def _get_review(request: HttpRequest, pk: int) -> Review:
+    try:
+        return selectors.review_get(user=request.user, pk=pk)
+    except NotFound as error:
+        raise Http404(error.detail) from None
+
+
+def _get_version(request: HttpRequest, owner: str, name: str, version: str) -> ModelVersion:
+    """404 unless the user may see the version (the services then decide who may change it)."""
+    try:
+        model = catalog.model_get(user=request.user, owner=owner, name=name)
+        return catalog.version_get(user=request.user, model=model, version=version)
+    except NotFound as error:
+        raise Http404(error.detail) from None
+
+
+def _version_url(version: ModelVersion) -> str:
+    model = version.model
+    return reverse(
+        "version-detail", kwargs={"owner": model.owner.username, "name": model.name, "version": version.version}
+    )
+
+
+def event_url(event: AuditEvent) -> str:
+    """The version page an audit event is about, from the copied names (the rows may be gone)."""
+    owner, _, name = event.model_full_name.partition("/")
+    if not (owner and name and event.version_label):
+        return ""
+    return reverse("version-detail", kwargs={"owner": owner, "name": name, "version": event.version_label})
+
+
+# --- The queue and a review ---
+
+
+@login_required
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    if not _may_see_queue(request.user):
+        # Owners land on what they can see: their own submissions.
+        return redirect("my-submissions")
+    form = QueueFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    queryset = selectors.review_queue(
+        user=request.user,
+        task=filters.get("task") or "",
+        submitter=filters.get("submitter") or "",
+        failing=bool(filters.get("failing")),
+    )
+    page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for review in page.object_list:
+        _label_checks(review)
+    return render(request, "reviews_app/queue.html", {"page": page, "form": form, "filters": filters})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _get_review(request, pk)
+    form = DecisionForm(request.POST or None)
+    status, decision_error = 200, ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            decided = services.review_decide(
+                review=review,
+                actor=request.user,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+                meta=services.RequestMeta.from_request(request),
+            )
+        except Conflict as error:
+            # Someone else was faster (or the version moved on): show what happened, not the form.
+            return _already_decided(request, pk, error)
+        except DomainError as error:
+            add_domain_error(form, error)
+            status = error.status
+            decision_error = error.detail
+        else:
+            version = decided.version
+            messages.success(request, f"{decided.get_decision_display()}: {version.model.full_name} {version.version}.")
+            return redirect(_next_in_queue(request.user))
+    elif request.method == "POST":
+        status = 400
+    context = {**_review_context(request, review, form), "decision_error": decision_error}
+    return render(request, "reviews_app/review_detail.html", context, status=status)
+
+
+def _label_checks(review: Review) -> Review:
+    """A readable label per check ("model_card" → "model card"), for the badges."""
+    for check in review.checks:
+        check["label"] = str(check.get("name", "check")).replace("_", " ")
+    return review
+
+
+def _next_in_queue(user) -> str:
+    """After a decision, straight on to the oldest open submission the reviewer may decide."""
+    following = selectors.review_queue(user=user).exclude(submitted_by=user).exclude(version__model__owner=user).first()
+    return reverse("review-detail", kwargs={"pk": following.pk}) if following else reverse("review-queue")
+
+
+def _already_decided(request: HttpRequest, pk: int, error: Conflict) -> HttpResponse:
+    review = _get_review(request, pk)
+    context = {"review": review, "error": error, "version": review.version}
+    return render(request, "reviews_app/already_decided.html", context, status=409)
+
+
+def _review_context(request: HttpRequest, review: Review, form: DecisionForm) -> dict:
+    version = (
+        ModelVersion.objects.select_related("model__owner")
+        .prefetch_related(catalog.files_prefetch())
+        .get(pk=review.version_id)
+    )
+    previous = selectors.previous_published(version=version)
+    history = list(selectors.reviews_of_version(version=version))
+    user = request.user
+    may_decide = (
+        review.is_open and is_reviewer(user) and review.submitted_by_id != user.pk and version.model.owner_id != user.pk
+    )
+    return {
+        "review": _label_checks(review),
+        "version": version,
+        "model": version.model,
+        "files": list(version.files.all()),
+        "previous": previous,
+        "diff": diff_snapshots(selectors.approved_snapshot(previous), version_snapshot(version)) if previous else None,
+        "history": [r for r in history if r.pk != review.pk],
+        "events": list(selectors.audit_list(version=version)[:PAGE_SIZE]),
+        "form": form if may_decide else None,
+        "is_own": review.submitted_by_id == user.pk or version.model.owner_id == user.pk,
+    }
+
+
+# --- Owners ---
+
+
+@login_required
+@require_GET
+def my_submissions(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.my_submissions(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "reviews_app/mine.html", {"page": page})
+
+
+@login_required
+@require_POST
+def version_submit(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    instance = _get_version(request, owner, name, version)
+    form = SubmitForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        review = services.version_submit(
+            version=instance, actor=request.user, note=note, meta=services.RequestMeta.from_request(request)
+        )
+    except Forbidden as error:
+        raise PermissionDenied(error.detail) from None
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        failing = len(review.failing_checks)
+        messages.success(
+            request,
+            f"Submitted {instance.version} for review."
+            + (f" {failing} automated check{'s' if failing != 1 else ''} failed: see below." if failing else ""),
+        )
+    return redirect(_version_url(instance))
+
+
+@login_required
+@require_POST
+def version_deprecate(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    instance = _get_version(request, owner, name, version)
+    form = DeprecateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the version is deprecated, so its users know what to do.")
+        return redirect(_version_url(instance))
+    try:
+        services.version_deprecate(
+            version=instance,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            meta=services.RequestMeta.from_request(request),
+        )
+    except Forbidden as error:
+        raise PermissionDenied(error.detail) from None
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"Deprecated {instance.version}; it stays downloadable, with your reason shown.")
+    return redirect(_version_url(instance))
+
+
+@login_required
+@require_POST
+def version_undeprecate(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    instance = _get_version(request, owner, name, version)
+    try:
+        services.version_undeprecate(
+            version=instance, actor=request.user, meta=services.RequestMeta.from_request(request)
+        )
+    except Forbidden as error:
+        raise PermissionDenied(error.detail) from None
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"{instance.version} is no longer deprecated.")
+    return redirect(_version_url(instance))
+
+
+# --- Staff and everyone's inbox ---
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can read the audit log.")
+    form = AuditFilterForm(request.GET, actions=selectors.audit_actions())
+    filters = form.cleaned_data if form.is_valid() else {}
+    queryset = selectors.audit_list(
+        action=filters.get("action") or "", actor=filters.get("actor") or "", model=filters.get("model") or ""
+    )
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.url = event_url(event)
+    return render(request, "reviews_app/audit_log.html", {"page": page, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        count = services.notifications_mark_read(user=request.user)
+        messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+        return redirect("notification-list")
+    page = Paginator(selectors.notification_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "reviews_app/notifications.html", {"page": page})

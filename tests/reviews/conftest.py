@@ -1,0 +1,147 @@
+"""The review workflow's cast: the owner submits, two reviewers decide, others may not."""
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from models_app.models import ModelVersion, RegisteredModel, VersionStatus
+from registry_site.celery import app as celery_app
+from reviews_app import services
+from reviews_app.models import Review
+from reviews_app.permissions import DECIDE_PERMISSION, REVIEWERS_GROUP
+
+from ..conftest import client_for
+from ..factories import UserFactory, make_model, make_version
+
+GOOD_CARD = (
+    "# Iris classifier\n\n"
+    "A logistic regression trained on the 150 flowers of Fisher's iris data set, with the four "
+    "petal and sepal measurements in centimetres as inputs and the species as output. It reaches "
+    "about 96 percent accuracy on a held-out split.\n\n"
+    "## Intended use\n\nTeaching and quick baselines for tabular classification; not for botany research.\n"
+)
+SIGNATURE = {
+    "inputs": [{"name": "features", "type": "float32", "shape": [None, 4]}],
+    "outputs": [{"name": "species", "type": "int64", "shape": [None]}],
+}
+
+
+def make_reviewer(username: str, **fields):
+    user = UserFactory(username=username, **fields)
+    # Migration 0002 creates the group; a transactional test's flush removes it again.
+    group, created = Group.objects.get_or_create(name=REVIEWERS_GROUP)
+    if created:
+        app_label, codename = DECIDE_PERMISSION
+        group.permissions.add(Permission.objects.get(codename=codename, content_type__app_label=app_label))
+    group.user_set.add(user)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_broker():
+    """No test talks to a real broker: `.delay` runs the task in-process (eager)."""
+    saved = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def reviewer(db):
+    return make_reviewer("rita")
+
+
+@pytest.fixture
+def second_reviewer(db):
+    return make_reviewer("ravi")
+
+
+@pytest.fixture
+def superuser(db):
+    """A superuser outside the reviewers group: sees everything, decides nothing."""
+    return UserFactory(username="sue", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def reviewer_api(reviewer) -> APIClient:
+    return client_for(reviewer)
+
+
+@pytest.fixture
+def second_reviewer_api(second_reviewer) -> APIClient:
+    return client_for(second_reviewer)
+
+
+@pytest.fixture
+def superuser_api(superuser) -> APIClient:
+    return client_for(superuser)
+
+
+@pytest.fixture
+def model(owner) -> RegisteredModel:
+    return make_model(owner, description=GOOD_CARD)
+
+
+@pytest.fixture
+def draft(model) -> ModelVersion:
+    return make_version(
+        model, "1.0.0", files={"model.onnx": b"onnx-bytes", "README.md": b"# readme"}, signature=SIGNATURE
+    )
+
+
+@pytest.fixture
+def submitted(draft, owner, reviewer) -> Review:
+    """Submitted while a reviewer exists, so there is someone to notify."""
+    return services.version_submit(version=draft, actor=owner)
+
+
+@pytest.fixture
+def published(submitted, reviewer) -> ModelVersion:
+    services.review_decide(review=submitted, actor=reviewer, decision="approve")
+    return reload(submitted.version)
+
+
+@pytest.fixture
+def version_in(model, owner, reviewer) -> Callable[[str, str], ModelVersion]:
+    """A version brought to `status` through the real services (so its reviews exist)."""
+
+    def build(status: str, version: str = "1.0.0") -> ModelVersion:
+        instance = make_version(model, version, files={"model.onnx": b"bytes of " + version.encode()})
+        if status == VersionStatus.DRAFT:
+            return instance
+        review = services.version_submit(version=instance, actor=owner)
+        if status == VersionStatus.IN_REVIEW:
+            return reload(instance)
+        decision = {
+            VersionStatus.PUBLISHED: "approve",
+            VersionStatus.DEPRECATED: "approve",
+            VersionStatus.CHANGES_REQUESTED: "request_changes",
+            VersionStatus.REJECTED: "reject",
+        }[status]
+        services.review_decide(review=review, actor=reviewer, decision=decision, comment="Because.")
+        if status == VersionStatus.DEPRECATED:
+            services.version_deprecate(version=instance, actor=owner, reason="Superseded.")
+        instance = reload(instance)
+        assert instance.status == status
+        return instance
+
+    return build
+
+
+def reload(instance):
+    return type(instance).objects.get(pk=instance.pk)
