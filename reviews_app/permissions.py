@@ -40,3 +40,22 @@ def reviewers() -> QuerySet:
         )
         .distinct()
     )
+
+
+def reviewers_group():
+    """The reviewers group with its permission, created if missing (a data migration makes
+    it, but a database flushed by a test or restored from elsewhere may not have it)."""
+    from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Review
+
+    app_label, codename = DECIDE_PERMISSION
+    permission, _ = Permission.objects.get_or_create(
+        codename=codename,
+        content_type=ContentType.objects.get_for_model(Review),
+        defaults={"name": "Can approve, reject or request changes on submissions"},
+    )
+    group, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
+    group.permissions.add(permission)
+    return group

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from models_app import services
-from reviews_app.permissions import REVIEWERS_GROUP
+from reviews_app.permissions import reviewers_group
 from reviews_app.services import review_decide, version_deprecate, version_submit
 
 DEMO_USERS = [
@@ -296,9 +296,7 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
             users[username] = user
-        from django.contrib.auth.models import Group
-
-        Group.objects.get(name=REVIEWERS_GROUP).user_set.add(users["rita"])
+        reviewers_group().user_set.add(users["rita"])
         return users
 
     @staticmethod
