@@ -17,7 +17,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/celery -A registry_site worker --beat --loglevel=WARNING --concurrency=2 \
+.venv/bin/celery -A registry_site worker --beat -Q celery,evaluations --loglevel=WARNING --concurrency=2 \
   --schedule=var/celerybeat-schedule >var/worker.log 2>&1 &
 pids+=($!)
 $PY manage.py runserver --noreload "127.0.0.1:${PORT}" >var/web.log 2>&1 &

@@ -37,7 +37,9 @@ def blob_store(*, sha256: str, size: int, fileobj: BinaryIO) -> str:
     except OSError as error:
         if error.errno == 28:  # ENOSPC: drop the partial file, keep everything else
             default_storage.delete(key)
-            raise InsufficientStorage("The server ran out of disk space while storing the file; nothing was saved.") from None
+            raise InsufficientStorage(
+                "The server ran out of disk space while storing the file; nothing was saved."
+            ) from None
         raise
     if saved != key:
         default_storage.delete(saved)

@@ -59,7 +59,9 @@ def file_response(request, model_file: ModelFile) -> HttpResponse:
     try:
         stream = blob_open(sha256)
     except (FileNotFoundError, OSError):
-        raise Unavailable("The stored file cannot be read right now; the operator has been told.", code="blob_unavailable") from None
+        raise Unavailable(
+            "The stored file cannot be read right now; the operator has been told.", code="blob_unavailable"
+        ) from None
     response = FileResponse(
         stream,
         as_attachment=True,

@@ -30,7 +30,9 @@ def sanitize_path(raw: str) -> str:
         raise InvalidPath("The file path contains a control character (such as NUL or a newline).", field="path")
     text = text.replace("\\", "/")
     if text.startswith("/") or _DRIVE.match(text) or "://" in text:
-        raise InvalidPath(f"'{raw}' is an absolute path or a URI; give a path relative to the version, like model.onnx.", field="path")
+        raise InvalidPath(
+            f"'{raw}' is an absolute path or a URI; give a path relative to the version, like model.onnx.", field="path"
+        )
     segments = [segment.strip() for segment in text.split("/")]
     if any(segment == ".." for segment in segments):
         raise InvalidPath(f"'{raw}' leaves the version's folder ('..' is not allowed).", field="path")

@@ -76,11 +76,7 @@ def version_get(*, user, model: RegisteredModel, version: str) -> ModelVersion:
 
 def latest_public_version(*, model: RegisteredModel) -> ModelVersion | None:
     return (
-        model.versions.public()
-        .select_related("created_by")
-        .prefetch_related(files_prefetch())
-        .semver_order()
-        .first()
+        model.versions.public().select_related("created_by").prefetch_related(files_prefetch()).semver_order().first()
     )
 
 

@@ -49,7 +49,9 @@ def prerelease_key(prerelease: str | None) -> str:
 def parse_version(text: str) -> ParsedVersion:
     text = (text or "").strip()
     if text.startswith(("v", "V")):
-        raise InvalidVersion(f"'{text}' is not a semantic version: write it without the leading 'v', like {text[1:]!s}.")
+        raise InvalidVersion(
+            f"'{text}' is not a semantic version: write it without the leading 'v', like {text[1:]!s}."
+        )
     try:
         info = semver.Version.parse(text)
     except (ValueError, TypeError):

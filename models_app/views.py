@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from . import evaluation_views, selectors, services
 from .downloads import file_response
 from .errors import DomainError, Forbidden, NotFound
 from .filters import ORDERING_LABELS, ModelFilter
@@ -92,6 +92,7 @@ def model_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         "is_owner": request.user == model.owner,
         "api_base": request.build_absolute_uri(reverse("api-model-detail", kwargs={"owner": owner, "name": name})),
         "site_root": request.build_absolute_uri("/").rstrip("/"),
+        "metric_charts": evaluation_views.model_chart_context(request, versions),
     }
     return render(request, "models_app/model_detail.html", context)
 
@@ -116,6 +117,7 @@ def version_detail(request: HttpRequest, owner: str, name: str, version: str) ->
         "is_owner": is_owner,
         "upload_form": FileUploadForm() if can_upload else None,
         **_workflow_context(request, instance, is_owner),
+        **evaluation_views.version_evaluation_context(request, instance),
     }
     return render(request, "models_app/version_detail.html", context)
 

@@ -253,6 +253,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VersionStatusEnum": "models_app.models.VersionStatus",
         "ModelTaskEnum": "models_app.models.Task",
+        "TestSetTaskEnum": "models_app.models.TestSetTask",
     },
 }
 
@@ -267,7 +268,7 @@ CACHES = {
 }
 
 # Celery: a filesystem broker under var/ by default, Redis (or any broker) by URL.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://localhost//")  # a host, or kombu warns
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "control"):
@@ -299,6 +300,30 @@ CELERY_BEAT_SCHEDULE = {
 NOTIFICATION_SWEEP_AFTER_SECONDS = envint("NOTIFICATION_SWEEP_AFTER_SECONDS", 120)
 # An unreferenced blob younger than this may belong to an upload still in flight.
 BLOB_GC_GRACE_SECONDS = envint("BLOB_GC_GRACE_SECONDS", 3600)
+
+# Evaluation: test-set caps, sandbox limits, attempts and quotas.
+TEST_SET_MAX_ROWS = envint("TEST_SET_MAX_ROWS", 2_000_000)
+TEST_SET_MAX_COLUMNS = envint("TEST_SET_MAX_COLUMNS", 1000)
+EVAL_MEMORY_BYTES = envint("EVAL_MEMORY_BYTES", 2 * 1024**3)
+EVAL_CPU_SECONDS = envint("EVAL_CPU_SECONDS", 300)
+EVAL_WALL_SECONDS = envint("EVAL_WALL_SECONDS", 300)
+EVAL_FILE_BYTES = envint("EVAL_FILE_BYTES", 1024**3)
+EVAL_MAX_PROCESSES = envint("EVAL_MAX_PROCESSES", 64)
+EVAL_MAX_OUTPUT_BYTES = envint("EVAL_MAX_OUTPUT_BYTES", 512 * 1024**2)
+EVAL_MAX_ATTEMPTS = envint("EVAL_MAX_ATTEMPTS", 3)
+EVAL_MAX_ACTIVE_PER_USER = envint("EVAL_MAX_ACTIVE_PER_USER", 20)
+# The task's own limits sit above the sandbox's wall clock: the sandbox stops first.
+EVAL_TASK_SOFT_TIME_LIMIT = EVAL_WALL_SECONDS + envint("EVAL_TASK_MARGIN_SECONDS", 120)
+EVAL_TASK_TIME_LIMIT = EVAL_TASK_SOFT_TIME_LIMIT + 30
+EVAL_STALE_MARGIN_SECONDS = envint("EVAL_STALE_MARGIN_SECONDS", 60)
+EVAL_RESEND_AFTER_SECONDS = envint("EVAL_RESEND_AFTER_SECONDS", 600)
+EVALUATE_PICKLE = envbool("EVALUATE_PICKLE", False)
+SKOPS_TRUSTED_TYPES = envlist("SKOPS_TRUSTED_TYPES", "")
+CELERY_TASK_ROUTES = {"models_app.tasks.run_evaluation": {"queue": "evaluations"}}
+CELERY_BEAT_SCHEDULE["recover-evaluations"] = {
+    "task": "models_app.tasks.recover_evaluations",
+    "schedule": envint("EVAL_SWEEP_INTERVAL", 60),
+}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "registry@localhost")

@@ -7,7 +7,16 @@ from .models import AuditEvent, Notification, Review
 class ReviewAdmin(admin.ModelAdmin):
     """Read-only: decisions are made on the review page, where the four-eyes rule applies."""
 
-    list_display = ["pk", "version", "status", "decision", "submitted_by_username", "reviewer_username", "created_at", "decided_at"]
+    list_display = [
+        "pk",
+        "version",
+        "status",
+        "decision",
+        "submitted_by_username",
+        "reviewer_username",
+        "created_at",
+        "decided_at",
+    ]
     list_filter = ["status", "decision", "version__model__task"]
     search_fields = ["version__model__name", "version__version", "submitted_by_username", "reviewer_username"]
     list_select_related = ["version__model__owner"]
@@ -26,7 +35,15 @@ class ReviewAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """Append-only: visible, never changed or removed."""
 
-    list_display = ["created_at", "actor_username", "action", "model_full_name", "version_label", "from_status", "to_status"]
+    list_display = [
+        "created_at",
+        "actor_username",
+        "action",
+        "model_full_name",
+        "version_label",
+        "from_status",
+        "to_status",
+    ]
     list_filter = ["action", "created_at"]
     search_fields = ["actor_username", "model_full_name", "version_label", "reason"]
     date_hierarchy = "created_at"

@@ -62,7 +62,9 @@ def check_files(version: ModelVersion, previous: ModelVersion | None) -> CheckRe
 def check_license(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
     license_id = version.model.license
     if not license_id:
-        return CheckResult("license", CheckStatus.FAIL, "No license is set; users cannot know how they may use the model.")
+        return CheckResult(
+            "license", CheckStatus.FAIL, "No license is set; users cannot know how they may use the model."
+        )
     return CheckResult("license", CheckStatus.PASS, f"Licensed under {license_id}.")
 
 
@@ -79,10 +81,14 @@ def check_model_card(version: ModelVersion, previous: ModelVersion | None) -> Ch
     if words == 0:
         return CheckResult("model_card", CheckStatus.FAIL, "The model card is empty.")
     if _TEMPLATE_MARKERS.search(card):
-        return CheckResult("model_card", CheckStatus.FAIL, "The model card still contains placeholder text (TODO, lorem ipsum...).")
+        return CheckResult(
+            "model_card", CheckStatus.FAIL, "The model card still contains placeholder text (TODO, lorem ipsum...)."
+        )
     if words < MIN_CARD_WORDS:
         return CheckResult(
-            "model_card", CheckStatus.FAIL, f"The model card has {words} words; describe the model in at least {MIN_CARD_WORDS}."
+            "model_card",
+            CheckStatus.FAIL,
+            f"The model card has {words} words; describe the model in at least {MIN_CARD_WORDS}.",
         )
     if not _INTENDED_USE.search(card):
         return CheckResult("model_card", CheckStatus.WARN, "The model card has no 'Intended use' section.")
@@ -127,7 +133,9 @@ def signature_breaking_changes(version: ModelVersion, previous: ModelVersion) ->
 @register("signature")
 def check_signature(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
     if not _inputs(version):
-        return CheckResult("signature", CheckStatus.WARN, "No input signature is declared; callers cannot check their inputs.")
+        return CheckResult(
+            "signature", CheckStatus.WARN, "No input signature is declared; callers cannot check their inputs."
+        )
     if previous is None or not _inputs(previous):
         return CheckResult("signature", CheckStatus.PASS, "Input signature declared.")
     changes = signature_breaking_changes(version, previous)
@@ -135,10 +143,84 @@ def check_signature(version: ModelVersion, previous: ModelVersion | None) -> Che
         return CheckResult("signature", CheckStatus.PASS, f"Inputs compatible with {previous.version}.")
     if version.major > previous.major:
         return CheckResult(
-            "signature", CheckStatus.PASS, f"Breaking input change ({changes[0]}) with a major version bump, as it should be."
+            "signature",
+            CheckStatus.PASS,
+            f"Breaking input change ({changes[0]}) with a major version bump, as it should be.",
         )
     return CheckResult(
         "signature",
         CheckStatus.FAIL,
         f"Breaking input change against {previous.version} ({'; '.join(changes)}) needs a new major version, not {version.version}.",
+    )
+
+
+def _latest_evaluations(version: ModelVersion) -> dict[int, "object"]:
+    from models_app.models import Evaluation
+
+    latest: dict[int, Evaluation] = {}
+    for evaluation in (
+        Evaluation.objects.filter(version=version)
+        .select_related("test_set")
+        .order_by("test_set_id", "-created_at", "-pk")
+    ):
+        latest.setdefault(evaluation.test_set_id, evaluation)
+    return latest
+
+
+@register("evaluations")
+def check_evaluations(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
+    latest = _latest_evaluations(version)
+    if not latest:
+        return CheckResult("evaluations", CheckStatus.WARN, "No evaluation was run; there are no verified metrics.")
+    failed = [e.test_set.full_name for e in latest.values() if e.status == "failed"]
+    waiting = [e.test_set.full_name for e in latest.values() if e.status in ("queued", "running")]
+    if failed:
+        return CheckResult("evaluations", CheckStatus.FAIL, f"Evaluation failed on {', '.join(failed)}.")
+    if waiting:
+        return CheckResult("evaluations", CheckStatus.WARN, f"Still evaluating on {', '.join(waiting)}.")
+    return CheckResult("evaluations", CheckStatus.PASS, f"Evaluations finished on {len(latest)} test set(s).")
+
+
+def metric_regressions(version: ModelVersion, previous: ModelVersion | None) -> list[str]:
+    """Benchmarks on which the headline metric fell by more than the test set's threshold
+    (relative to the latest published version's value)."""
+    from models_app.evaluation.selectors import DEFAULT_METRIC, LOWER_IS_BETTER
+
+    if previous is None:
+        return []
+    old, new = _latest_evaluations(previous), _latest_evaluations(version)
+    found = []
+    for test_set_id, current in new.items():
+        before = old.get(test_set_id)
+        test_set = current.test_set
+        if not test_set.benchmark or before is None or "succeeded" not in (current.status, before.status):
+            continue
+        if current.status != "succeeded" or before.status != "succeeded":
+            continue
+        metric = DEFAULT_METRIC[test_set.task]
+        a, b = before.metrics.get(metric), current.metrics.get(metric)
+        if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or a == 0:
+            continue
+        drop = (b - a) / abs(a) if metric in LOWER_IS_BETTER else (a - b) / abs(a)
+        if drop > test_set.regression_threshold:
+            found.append(
+                f"{metric} on {test_set.full_name} went from {a:.4g} to {b:.4g} "
+                f"({drop:.1%} worse; the gate is {test_set.regression_threshold:.1%})"
+            )
+    return found
+
+
+@register("regression")
+def check_regression(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
+    regressions = metric_regressions(version, previous)
+    if regressions:
+        return CheckResult(
+            "regression",
+            CheckStatus.FAIL,
+            "Regression: " + "; ".join(regressions) + ". Approval needs an override with a comment.",
+        )
+    if previous is None:
+        return CheckResult("regression", CheckStatus.PASS, "No published version to compare with.")
+    return CheckResult(
+        "regression", CheckStatus.PASS, f"No benchmark metric fell beyond its gate against {previous.version}."
     )

@@ -20,6 +20,11 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "autofocus": True, "placeholder": "What should the owner know?"}),
         help_text="Required to request changes or reject; the owner sees it.",
     )
+    override_regression = forms.BooleanField(
+        required=False,
+        label="Override the regression gate",
+        help_text="Approve although a benchmark metric fell beyond its gate; say why in the comment (it is audited).",
+    )
 
 
 class SubmitForm(forms.Form):

@@ -109,7 +109,9 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=64)
     model_full_name = models.CharField(max_length=260, blank=True)
     version_label = models.CharField(max_length=64, blank=True)
-    version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
     review = models.ForeignKey(Review, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
     from_status = models.CharField(max_length=32, blank=True)
     to_status = models.CharField(max_length=32, blank=True)

@@ -9,9 +9,7 @@ from .models import AuditEvent, Notification, Review, ReviewStatus
 
 
 def review_list(*, user) -> QuerySet[Review]:
-    return Review.objects.visible_to(user).select_related(
-        "version__model__owner", "submitted_by", "reviewer"
-    )
+    return Review.objects.visible_to(user).select_related("version__model__owner", "submitted_by", "reviewer")
 
 
 def review_queue(
@@ -124,7 +122,9 @@ def nav_counts(*, user, reviewer: bool | None = None) -> dict[str, int | bool]:
         )
     if reviewer is not False:
         annotations["open_reviews"] = count_of(Review.objects.open())
-    row = get_user_model().objects.filter(pk=user.pk, is_active=True).annotate(**annotations).values(*annotations).first()
+    row = (
+        get_user_model().objects.filter(pk=user.pk, is_active=True).annotate(**annotations).values(*annotations).first()
+    )
     counts: dict[str, int | bool] = {"unread": 0, "is_reviewer": bool(reviewer), "open_reviews": 0, **(row or {})}
     if not counts["is_reviewer"]:
         counts["open_reviews"] = 0

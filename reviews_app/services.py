@@ -16,7 +16,7 @@ from django.utils import timezone
 from models_app.errors import Conflict, DomainError, Forbidden
 from models_app.models import ModelVersion, VersionStatus
 
-from .checks import run_checks
+from .checks import metric_regressions, run_checks
 from .models import AuditEvent, Decision, Notification, Review, ReviewStatus
 from .permissions import is_reviewer, reviewers
 
@@ -35,7 +35,9 @@ class RequestMeta:
     def from_request(cls, request) -> "RequestMeta":
         if request is None:
             return cls()
-        return cls(ip_address=request.META.get("REMOTE_ADDR") or None, user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+        return cls(
+            ip_address=request.META.get("REMOTE_ADDR") or None, user_agent=request.META.get("HTTP_USER_AGENT", "")[:300]
+        )
 
 
 def audit_record(
@@ -131,6 +133,7 @@ def version_submit(*, version: ModelVersion, actor, note: str = "", meta: Reques
         checks=checks,
         failing_check_count=sum(check["status"] == "fail" for check in checks),
     )
+    transaction.on_commit(lambda: _queue_submission_evaluations(locked.pk))
     audit_record(
         actor=actor, action="version.submit", version=locked, review=review,
         from_status=from_status, to_status=locked.status, reason=note, meta=meta,
@@ -142,6 +145,14 @@ def version_submit(*, version: ModelVersion, actor, note: str = "", meta: Reques
         url=reverse("review-detail", kwargs={"pk": review.pk}),
     )
     return review
+
+
+def _queue_submission_evaluations(version_id: int) -> None:
+    from models_app.evaluation.services import evaluations_for_submission
+
+    version = ModelVersion.objects.select_related("model__owner").filter(pk=version_id).first()
+    if version is not None and evaluations_for_submission(version=version):
+        review_refresh_checks(version_id=version_id)
 
 
 _DECISION_STATUS = {
@@ -156,8 +167,30 @@ _DECISION_WORDS = {
 }
 
 
+def review_refresh_checks(*, version_id: int) -> None:
+    """Recompute the open review's checks (an evaluation of the version finished)."""
+    with transaction.atomic():
+        review = Review.objects.select_for_update().filter(version_id=version_id, status=ReviewStatus.OPEN).first()
+        if review is None:
+            return
+        version = review.version
+        previous = version.model.versions.public().semver_order().first()
+        checks = run_checks(version, previous)
+        review.checks = checks
+        review.failing_check_count = sum(check["status"] == "fail" for check in checks)
+        review.save(update_fields=["checks", "failing_check_count"])
+
+
 @transaction.atomic
-def review_decide(*, review: Review, actor, decision: str, comment: str = "", meta: RequestMeta | None = None) -> Review:
+def review_decide(
+    *,
+    review: Review,
+    actor,
+    decision: str,
+    comment: str = "",
+    override_regression: bool = False,
+    meta: RequestMeta | None = None,
+) -> Review:
     """Approve, request changes or reject an open review.
 
     1. Check the reviewer may decide (reviewers group), then lock the version and the
@@ -187,7 +220,20 @@ def review_decide(*, review: Review, actor, decision: str, comment: str = "", me
     if len(comment) > MAX_COMMENT_LENGTH:
         raise DomainError(f"A comment is at most {MAX_COMMENT_LENGTH} characters.", field="comment")
     if decision != Decision.APPROVE and not comment:
-        raise DomainError("Say what needs to change: a comment is required to request changes or reject.", field="comment")
+        raise DomainError(
+            "Say what needs to change: a comment is required to request changes or reject.", field="comment"
+        )
+    regressions = metric_regressions(version, version.model.versions.public().semver_order().first())
+    if decision == Decision.APPROVE and regressions:
+        if not override_regression:
+            raise Conflict(
+                "Approval is blocked by a metric regression: "
+                + "; ".join(regressions)
+                + ". Override the gate with a comment saying why, or request changes.",
+                code="regression_gate",
+            )
+        if not comment:
+            raise DomainError("Overriding the regression gate needs a comment saying why.", field="comment")
     now = timezone.now()
     new_status = _DECISION_STATUS[decision]
     if decision == Decision.APPROVE:
@@ -214,7 +260,11 @@ def review_decide(*, review: Review, actor, decision: str, comment: str = "", me
     audit_record(
         actor=actor, action=f"review.{decision}", version=version, review=locked,
         from_status=VersionStatus.IN_REVIEW, to_status=new_status, reason=comment, meta=meta,
-        data={"pinned_files": locked.pinned_files} if decision == Decision.APPROVE else {},
+        data=(
+            {"pinned_files": locked.pinned_files, **({"regression_override": regressions} if regressions else {})}
+            if decision == Decision.APPROVE
+            else {}
+        ),
     )  # fmt: skip
     owner = version.model.owner
     notify(

@@ -24,9 +24,13 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     """Email each notification not emailed yet. Claiming with a conditional update means a
     notification enqueued twice (by the request and by the sweep) is sent once."""
     sent = 0
-    for notification in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related("user"):
+    for notification in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related(
+        "user"
+    ):
         with transaction.atomic():
-            claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
+            claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+                emailed_at=timezone.now()
+            )
         if not claimed:
             continue
         if not notification.user.email:
@@ -53,7 +57,8 @@ def sweep_unsent_notifications() -> int:
     """Send what the request could not enqueue (the broker was down)."""
     cutoff = timezone.now() - timedelta(seconds=settings.NOTIFICATION_SWEEP_AFTER_SECONDS)
     ids = list(
-        Notification.objects.filter(emailed_at__isnull=True, created_at__lt=cutoff, user__email__gt="")
-        .values_list("pk", flat=True)[:500]
+        Notification.objects.filter(emailed_at__isnull=True, created_at__lt=cutoff, user__email__gt="").values_list(
+            "pk", flat=True
+        )[:500]
     )
     return send_notification_emails(ids) if ids else 0

@@ -97,9 +97,16 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
+                override_regression=form.cleaned_data["override_regression"],
                 meta=services.RequestMeta.from_request(request),
             )
         except Conflict as error:
+            if error.code == "regression_gate":
+                # Not a race: the reviewer can still decide, by overriding or asking for changes.
+                form.add_error("override_regression", error.detail)
+                status, decision_error = error.status, error.detail
+                context = {**_review_context(request, review, form), "decision_error": decision_error}
+                return render(request, "reviews_app/review_detail.html", context, status=status)
             # Someone else was faster (or the version moved on): show what happened, not the form.
             return _already_decided(request, pk, error)
         except DomainError as error:
@@ -158,7 +165,32 @@ def _review_context(request: HttpRequest, review: Review, form: DecisionForm) ->
         "events": list(selectors.audit_list(version=version)[:PAGE_SIZE]),
         "form": form if may_decide else None,
         "is_own": review.submitted_by_id == user.pk or version.model.owner_id == user.pk,
+        **_metric_deltas(request, review, version, previous),
     }
+
+
+def _metric_deltas(request: HttpRequest, review: Review, version: ModelVersion, previous: ModelVersion | None) -> dict:
+    """The verified metrics against the latest published version (b − a), regressions and
+    McNemar's verdict included, and whether the regression gate is closed."""
+    from models_app.evaluation import selectors as evaluations
+    from models_app.evaluation_views import metric_label, verdict
+
+    rows = evaluations.compare(user=request.user, a=previous, b=version) if previous else []
+    for row in rows:
+        test_set, headline = row["test_set"], evaluations.DEFAULT_METRIC[row["test_set"].task]
+        for metric in row["metrics"]:
+            metric["label"] = metric_label(metric["name"])
+            # The gate compares the headline metric's relative drop with the benchmark's threshold.
+            base = abs(metric["a"]) or 1.0
+            metric["beyond_gate"] = (
+                test_set.benchmark
+                and metric["name"] == headline
+                and metric["regression"]
+                and abs(metric["delta"]) / base > test_set.regression_threshold
+            )
+        row["verdict"] = verdict(row, previous, version)
+    gate_closed = any(c.get("name") == "regression" and c.get("status") == "fail" for c in review.checks)
+    return {"metric_deltas": rows, "regression_gate_closed": gate_closed}
 
 
 # --- Owners ---

@@ -32,11 +32,19 @@ def make_model(owner, name: str = "iris-classifier", **fields) -> RegisteredMode
     return services.model_create(owner=owner, name=name, **defaults)
 
 
-def make_version(model: RegisteredModel, version: str = "1.0.0", status: str = VersionStatus.DRAFT, files: dict | None = None, **fields) -> ModelVersion:
+def make_version(
+    model: RegisteredModel,
+    version: str = "1.0.0",
+    status: str = VersionStatus.DRAFT,
+    files: dict | None = None,
+    **fields,
+) -> ModelVersion:
     """A version with files; its status is then set directly, as staff do in the admin."""
     instance = services.version_create(model=model, version=version, created_by=model.owner, **fields)
     for path, content in (files or {}).items():
-        services.file_upload(version=instance, uploaded_file=SimpleUploadedFile(path.rsplit("/", 1)[-1], content), path=path)
+        services.file_upload(
+            version=instance, uploaded_file=SimpleUploadedFile(path.rsplit("/", 1)[-1], content), path=path
+        )
     if status != VersionStatus.DRAFT:
         ModelVersion.objects.filter(pk=instance.pk).update(status=status)
         instance.refresh_from_db()

@@ -16,20 +16,21 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.contrib.auth import get_user_model
     from django.test import override_settings
 
-    from models_app.models import Blob
+    from models_app.models import Blob, TestSet
+    from reviews_app.models import AuditEvent
 
     media = tmp_path_factory.mktemp("demo-media")
     storage = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}}
-    # Loaded once for the module (it trains models), so it is committed and removed after.
+    # Loaded once for the module (it trains models and runs evaluations), committed as
+    # `make run` commits it, and removed afterwards so the modules that follow start clean.
     with override_settings(STORAGES={**settings.STORAGES, "default": storage}), django_db_blocker.unblock():
         call_command("seed_demo", stdout=io.StringIO())
         yield
         # The audit trail is append-only through the app; the plain base manager is the
-        # test's way around that, for its own rows (later modules count audit events).
-        from reviews_app.models import AuditEvent
-
+        # test's way around that, for its own rows.
         AuditEvent._base_manager.all().delete()
         RegisteredModel.objects.all().delete()
+        TestSet.objects.all().delete()
         Blob.objects.all().delete()
         get_user_model().objects.filter(username__in=["alice", "bob", "rita", "admin"]).delete()
 
@@ -88,3 +89,13 @@ def test_it_has_public_private_and_unpublished_versions_to_show_visibility(demo)
     assert RegisteredModel.objects.filter(visibility="private").exists()
     statuses = set(ModelVersion.objects.values_list("status", flat=True))
     assert {"published", "draft", "in_review", "deprecated"} <= statuses
+
+
+@pytest.mark.django_db
+def test_its_benchmarks_have_leaderboards_from_finished_evaluations(demo):
+    from models_app.models import Evaluation, TestSet
+
+    assert TestSet.objects.filter(benchmark=True).count() >= 4
+    succeeded = Evaluation.objects.filter(status="succeeded")
+    assert succeeded.filter(version__status="published").values("test_set").distinct().count() >= 4
+    assert not Evaluation.objects.filter(status__in=["queued", "running"]).exists()

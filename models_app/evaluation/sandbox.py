@@ -6,7 +6,8 @@ The worker never loads a model in its own process. The child gets:
   empty environment;
 - resource limits on address space, CPU seconds, file size, open files and processes;
 - its own session (process group), killed as a whole on the wall-clock deadline and
-  again after it exits, so nothing it forked outlives it;
+  again after it exits, so nothing it forked outlives it; and the parent-death signal,
+  so it does not outlive a worker killed with SIGKILL;
 - a network namespace of its own with no interfaces (when the OS allows it: as root or
   with user namespaces), so any connection fails;
 - a pids cgroup of its own (where the cgroup file system is writable) whose pids.max
@@ -23,6 +24,7 @@ import ctypes
 import errno
 import os
 import pwd
+import re
 import resource
 import signal
 import stat
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
 PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
 OUTPUT_CAP = 64 * 1024
 POLL_SECONDS = 0.01
@@ -94,6 +97,19 @@ def _unshare_network() -> bool:
         return libc.unshare(CLONE_NEWNET) == 0
     except (OSError, AttributeError):
         return False
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGKILL this process when the worker that started it dies (a worker
+    killed with SIGKILL cannot kill its child's group itself). Set after the user switch,
+    which clears it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the worker died before the request took effect
+        os._exit(1)
 
 
 def _nobody() -> tuple[int, int] | None:
@@ -169,6 +185,7 @@ def _cgroup_kill_and_remove(folder: Path) -> None:
 
 def _child_setup(limits: Limits, status_fd: int, drop_to: tuple[int, int] | None, cgroup: Path | None):
     """Runs in the child between fork and exec: only simple system calls."""
+    parent_pid = os.getpid()
 
     def setup() -> None:
         if cgroup is not None:
@@ -189,6 +206,7 @@ def _child_setup(limits: Limits, status_fd: int, drop_to: tuple[int, int] | None
             os.setgid(gid)
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
             os.setuid(uid)
+        _die_with_parent(parent_pid)
 
     return setup
 
@@ -207,6 +225,9 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+
+
 def _classify(returncode: int, stderr: str, timed_out: bool) -> str | None:
     if timed_out:
         return "wall_clock"
@@ -215,7 +236,9 @@ def _classify(returncode: int, stderr: str, timed_out: bool) -> str | None:
     if returncode == -signal.SIGXCPU:
         return "cpu"
     lowered = stderr.lower()
-    if "file too large" in lowered or f"[errno {errno.EFBIG}]" in lowered:
+    # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails: with EFBIG, or as a
+    # short write numpy reports as "N requested and M written".
+    if "file too large" in lowered or f"[errno {errno.EFBIG}]" in lowered or _SHORT_WRITE.search(lowered):
         return "file_size"
     if (
         "memoryerror" in lowered
@@ -291,16 +314,22 @@ def _run(
         os.close(read_fd)
         deadline = started + limits.wall_seconds
         timed_out = False
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                timed_out = True
-                _kill_group(process.pid)
-                pid, status, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(POLL_SECONDS)
+        try:
+            while True:
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    _kill_group(process.pid)
+                    pid, status, usage = os.wait4(process.pid, 0)
+                    break
+                time.sleep(POLL_SECONDS)
+        except BaseException:
+            # The task's soft time limit (or a shutdown) interrupted the wait: take the child down too.
+            _kill_group(process.pid)
+            os.wait4(process.pid, 0)
+            raise
         process.returncode = os.waitstatus_to_exitcode(status)
         _kill_group(process.pid)  # anything it forked that is still around
         wall = time.monotonic() - started

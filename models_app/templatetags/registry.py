@@ -53,3 +53,17 @@ def metric(value: Any) -> str:
 @register.filter
 def json_inline(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """mapping[key] in a template, or None (a metric name held in a variable)."""
+    return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def signed(value: Any) -> str:
+    """A delta with its sign: +0.0123, −0.0040."""
+    if not isinstance(value, (int, float)):
+        return str(value)
+    return f"{'+' if value > 0 else '−' if value < 0 else '±'}{abs(value):.4g}"

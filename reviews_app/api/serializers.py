@@ -58,6 +58,7 @@ class SubmitSerializer(serializers.Serializer):
 class DecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    override_regression = serializers.BooleanField(required=False, default=False)
 
 
 class DeprecateSerializer(serializers.Serializer):

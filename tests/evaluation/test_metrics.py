@@ -30,10 +30,26 @@ def test_multiclass_metrics_equal_scikit_learn():
     assert report.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
     assert report.metrics["f1_macro"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
     assert report.metrics["f1_weighted"] == pytest.approx(skm.f1_score(y, pred, average="weighted"))
+    assert report.metrics["precision_macro"] == pytest.approx(skm.precision_score(y, pred, average="macro"))
+    assert report.metrics["recall_weighted"] == pytest.approx(skm.recall_score(y, pred, average="weighted"))
     assert report.metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr"))
     assert report.metrics["log_loss"] == pytest.approx(skm.log_loss(y, proba))
     assert report.confusion_matrix["matrix"] == skm.confusion_matrix(y, pred).tolist()
     assert report.per_class["0"]["recall"] == pytest.approx(skm.recall_score(y, pred, average=None)[0])
+
+
+def test_averages_match_scikit_learn_when_a_class_is_never_predicted_or_never_true():
+    y = np.array([0, 0, 1, 1, 2, 2, 2])
+    pred = np.array([0, 3, 1, 0, 0, 2, 2])  # 3 is never true, nothing predicts... every class appears somewhere
+    report = classification_report(y, pred)
+    for average in ("macro", "weighted"):
+        assert report.metrics[f"precision_{average}"] == pytest.approx(
+            skm.precision_score(y, pred, average=average, zero_division=0)
+        )
+        assert report.metrics[f"recall_{average}"] == pytest.approx(
+            skm.recall_score(y, pred, average=average, zero_division=0)
+        )
+        assert report.metrics[f"f1_{average}"] == pytest.approx(skm.f1_score(y, pred, average=average, zero_division=0))
 
 
 def test_binary_roc_auc_uses_the_positive_class_probability():
@@ -94,3 +110,34 @@ def test_mcnemar_finds_a_real_difference_and_not_a_fake_one():
     slightly[:3] = 1 - slightly[:3]
     result = mcnemar(y, good, slightly)
     assert not result.significant and result.better is None
+
+
+def test_macro_f1_from_a_confusion_matrix_equals_scikit_learn():
+    from models_app.evaluation.metrics import f1_macro_from_confusion
+
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        y = rng.integers(0, 4, size=300)
+        pred = np.where(rng.random(300) < 0.6, y, rng.integers(0, 5, size=300))
+        counts = skm.confusion_matrix(y, pred, labels=range(5))
+        assert f1_macro_from_confusion(counts) == pytest.approx(skm.f1_score(y, pred, average="macro", zero_division=0))
+
+
+def test_the_multinomial_bootstrap_agrees_with_resampling_rows():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, size=2000)
+    pred = np.where(rng.random(2000) < 0.8, y, rng.integers(0, 3, size=2000))
+    exact = bootstrap_intervals(y, pred, "classification", samples=2000)
+    resampled = [skm.accuracy_score(y[idx], pred[idx]) for idx in rng.integers(0, 2000, size=(2000, 2000))]
+    low, high = np.percentile(resampled, [2.5, 97.5])
+    assert exact["accuracy"] == pytest.approx([low, high], abs=0.004)
+
+
+def test_regression_intervals_on_a_subset_are_rescaled_to_the_full_size():
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=40_000)
+    pred = y + rng.normal(scale=0.5, size=40_000)
+    full = bootstrap_intervals(y, pred, "regression", samples=300, max_rows=40_000)
+    sub = bootstrap_intervals(y, pred, "regression", samples=300, max_rows=10_000)
+    width = full["rmse"][1] - full["rmse"][0]
+    assert sub["rmse"][1] - sub["rmse"][0] == pytest.approx(width, rel=0.25)

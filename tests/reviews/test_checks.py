@@ -27,13 +27,16 @@ FEATURES = {"name": "features", "type": "float32", "shape": [None, 4]}
 
 
 def test_the_registry_lists_the_checks_in_order():
-    assert [name for name, _ in CHECKS] == ["files", "license", "model_card", "version_order", "signature"]
+    assert [name for name, _ in CHECKS] == [
+        "files", "license", "model_card", "version_order", "signature", "evaluations", "regression",
+    ]  # fmt: skip
 
 
-def test_a_good_version_passes_everything(draft):
-    assert {r["name"]: r["status"] for r in run_checks(draft, None)} == dict.fromkeys(
-        ["files", "license", "model_card", "version_order", "signature"], "pass"
-    )
+def test_a_good_version_passes_everything_but_is_warned_it_has_no_verified_metrics(draft):
+    assert {r["name"]: r["status"] for r in run_checks(draft, None)} == {
+        **dict.fromkeys(["files", "license", "model_card", "version_order", "signature", "regression"], "pass"),
+        "evaluations": "warn",
+    }
 
 
 class TestFiles:
@@ -168,6 +171,8 @@ def test_submission_stores_the_verdicts_and_counts_the_failures(owner, reviewer)
         "model_card": "fail",
         "version_order": "pass",
         "signature": "fail",
+        "evaluations": "warn",
+        "regression": "pass",
     }
     assert review.failing_check_count == 3
     assert [c["name"] for c in review.failing_checks] == ["license", "model_card", "signature"]

@@ -30,7 +30,8 @@ def test_a_submission_emails_every_reviewer_after_commit(draft, reviewer, second
         response = owner_api.post(submit_url(), {}, format="json")
         assert mail.outbox == []  # nothing leaves before the transaction commits
 
-    assert response.status_code == 201 and len(callbacks) == 1
+    # after commit: queue the submission's evaluations, and send the reviewers' emails
+    assert response.status_code == 201 and len(callbacks) == 2
     assert sorted(emails()) == [
         ("[Model Registry] Review requested", ["ravi@example.com"]),
         ("[Model Registry] Review requested", ["rita@example.com"]),

@@ -79,6 +79,7 @@ def test_review_page_query_count_does_not_grow_with_files_or_history(
 ):
     # session, user, review (joined), is_reviewer, version (joined), its files, the previous
     # published version, its files, the snapshot approved for it, the reviews of the version,
-    # its audit events, nav counts.
-    with django_assert_max_num_queries(12):
+    # its audit events, nav counts; and for the verified metric deltas, the latest
+    # successful evaluations of each of the two versions.
+    with django_assert_max_num_queries(14):
         assert reviewer_client.get(reverse("review-detail", args=[review.pk])).status_code == 200

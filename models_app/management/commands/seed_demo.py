@@ -135,7 +135,9 @@ def _demo_models() -> list[DemoModel]:
             dataset="wine",
             build=est["forest"],
             versions=[
-                DemoVersion("1.0.0", "published", "First release: 50 shallow trees.", {"n_estimators": 50, "max_depth": 3}),
+                DemoVersion(
+                    "1.0.0", "published", "First release: 50 shallow trees.", {"n_estimators": 50, "max_depth": 3}
+                ),
                 DemoVersion("2.0.0", "published", "200 deeper trees.", {"n_estimators": 200, "max_depth": 6}),
             ],
         ),
@@ -242,13 +244,18 @@ def _train_and_export(model: DemoModel, version: DemoVersion, data) -> tuple[dic
         path = Path(tmp) / "model.skops"
         sio.dump(estimator, path)
         skops_bytes = path.read_bytes()
-    options = {"zipmap": False} if model.task == "tabular-classification" or model.task == "image-classification" else None
+    options = (
+        {"zipmap": False} if model.task == "tabular-classification" or model.task == "image-classification" else None
+    )
     target_opset = {"": 17, "ai.onnx.ml": 3}
     onnx_model = to_onnx(estimator, X_train[:1], options=options, target_opset=target_opset)
     onnx_bytes = onnx_model.SerializeToString()
     if model.regression:
         predictions = estimator.predict(X_test)
-        metrics = {"mae": round(float(mean_absolute_error(y_test, predictions)), 4), "r2": round(float(r2_score(y_test, predictions)), 4)}
+        metrics = {
+            "mae": round(float(mean_absolute_error(y_test, predictions)), 4),
+            "r2": round(float(r2_score(y_test, predictions)), 4),
+        }
     elif model.task == "anomaly-detection":
         metrics = {"outlier_fraction": round(float((estimator.predict(X_test) == -1).mean()), 4)}
     else:
@@ -256,9 +263,17 @@ def _train_and_export(model: DemoModel, version: DemoVersion, data) -> tuple[dic
     n_features = X.shape[1]
     signature = {
         "inputs": [{"name": "X", "type": "float32", "shape": [None, n_features]}],
-        "outputs": [{"name": "label" if not model.regression else "variable", "type": "int64" if not model.regression else "float32", "shape": [None]}],
+        "outputs": [
+            {
+                "name": "label" if not model.regression else "variable",
+                "type": "int64" if not model.regression else "float32",
+                "shape": [None],
+            }
+        ],
     }
-    readme = _card(model, n_features, [str(c) for c in getattr(data, "target_names", [])] if not model.regression else None)
+    readme = _card(
+        model, n_features, [str(c) for c in getattr(data, "target_names", [])] if not model.regression else None
+    )
     files = {"model.skops": skops_bytes, "model.onnx": onnx_bytes, "README.md": readme.encode()}
     return files, metrics, signature
 
@@ -281,16 +296,60 @@ class Command(BaseCommand):
 
         warnings.simplefilter(self.warnings_filter)
         users = self._users()
+        test_sets = self._benchmarks(users["admin"])
         for model in _demo_models():
-            self._load_model(model, users)
+            self._load_model(model, users, test_sets)
+        self._run_queued_evaluations()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+
+    def _benchmarks(self, staff) -> dict[str, Any]:
+        """Held-out 20% splits of the bundled data sets (the same split the models held
+        out), uploaded as CSV through the same service as any test set, marked benchmarks."""
+        import pandas as pd
+        from sklearn.model_selection import train_test_split
+
+        from models_app.evaluation.services import test_set_create, test_set_update
+
+        test_sets = {}
+        for dataset in ("iris", "wine", "breast_cancer", "diabetes", "digits"):
+            data = _load_dataset(dataset)
+            _, X_test, _, y_test = train_test_split(
+                data.data.astype("float32"), data.target, test_size=0.2, random_state=42
+            )
+            frame = pd.DataFrame(X_test, columns=[str(name) for name in data.feature_names])
+            frame["target"] = y_test
+            name = f"{dataset.replace('_', '-')}-holdout"
+            test_set = test_set_create(
+                owner=staff,
+                name=name,
+                task="regression" if dataset == "diabetes" else "classification",
+                target_column="target",
+                description=f"The held-out 20% of scikit-learn's `{dataset}` data set (random_state=42).",
+                uploaded_file=SimpleUploadedFile(f"{name}.csv", frame.to_csv(index=False).encode()),
+            )
+            test_sets[dataset] = test_set_update(test_set=test_set, actor=staff, benchmark=True)
+            self.stdout.write(f"  benchmark {test_set.full_name}: {test_set.rows} rows")
+        return test_sets
+
+    def _run_queued_evaluations(self) -> None:
+        """Run the evaluations the submissions queued, here and now (the worker may not be
+        up yet), through the task's own body: claim, sandbox, metrics."""
+        from models_app.models import Evaluation
+        from models_app.tasks import run_evaluation
+
+        queued = list(Evaluation.objects.filter(status="queued").values_list("pk", flat=True))
+        for evaluation_id in queued:
+            run_evaluation(evaluation_id)
+        done = Evaluation.objects.filter(pk__in=queued, status="succeeded").count()
+        self.stdout.write(f"  evaluations: {done} of {len(queued)} succeeded")
 
     def _users(self) -> dict[str, Any]:
         User = get_user_model()
         users = {}
         for username, password, is_staff, is_superuser in DEMO_USERS:
             user, created = User.objects.get_or_create(
-                username=username, defaults={"email": f"{username}@example.com", "is_staff": is_staff, "is_superuser": is_superuser}
+                username=username,
+                defaults={"email": f"{username}@example.com", "is_staff": is_staff, "is_superuser": is_superuser},
             )
             if created:
                 user.set_password(password)
@@ -309,10 +368,14 @@ class Command(BaseCommand):
             return
         review_decide(review=review, actor=reviewer, decision="approve", comment="Looks good.")
         if spec.status == "deprecated":
-            version_deprecate(version=version, actor=owner, reason="Superseded by a better-calibrated release; use the latest version.")
+            version_deprecate(
+                version=version,
+                actor=owner,
+                reason="Superseded by a better-calibrated release; use the latest version.",
+            )
 
     @transaction.atomic
-    def _load_model(self, demo: DemoModel, users: dict[str, Any]) -> None:
+    def _load_model(self, demo: DemoModel, users: dict[str, Any], test_sets: dict[str, Any]) -> None:
         data = _load_dataset(demo.dataset)
         owner = users[demo.owner]
         classes = None if demo.regression else [str(c) for c in getattr(data, "target_names", [])]
@@ -327,6 +390,8 @@ class Command(BaseCommand):
             tags=demo.tags,
             visibility=demo.visibility,
         )
+        if demo.task != "anomaly-detection":
+            registered.evaluate_on.add(test_sets[demo.dataset])
         for spec in demo.versions:
             files, metrics, signature = _train_and_export(demo, spec, data)
             version = services.version_create(
@@ -347,5 +412,3 @@ class Command(BaseCommand):
             for _ in range(demo.downloads):
                 services.file_record_download(model_file=model_file)
         self.stdout.write(f"  {registered.full_name}: {len(demo.versions)} versions")
-
-

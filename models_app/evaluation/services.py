@@ -1,0 +1,346 @@
+"""Writes of the evaluation side: test sets, evaluation requests, claims and results."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ..blobs import blob_store
+from ..errors import Conflict, DomainError, Forbidden
+from ..formats import Format
+from ..models import (
+    Blob,
+    Evaluation,
+    EvaluationSource,
+    EvaluationStatus,
+    ModelFile,
+    ModelVersion,
+    TestSet,
+    TestSetTask,
+    Visibility,
+)
+from ..services import _full_clean
+from .tables import features_and_target, read_table, validate_table
+
+log = logging.getLogger(__name__)
+RUNNABLE_FORMATS = (Format.ONNX, Format.SKOPS)
+PICKLE_FORMATS = (Format.PICKLE, Format.JOBLIB)
+
+
+# Tasks whose models predict a labelled target, so benchmarks can be matched to them
+# automatically; others (anomaly detection, recommendation...) only by declaration.
+AUTO_MATCHED_TASKS = {
+    "tabular-classification",
+    "tabular-regression",
+    "image-classification",
+    "text-classification",
+    "sentiment-analysis",
+}
+
+
+class TooManyEvaluations(DomainError):
+    status = 429
+    code = "too_many_evaluations"
+
+
+def test_set_create(
+    *,
+    owner,
+    name: str,
+    task: str,
+    target_column: str,
+    uploaded_file,
+    description: str = "",
+    visibility: str = Visibility.PUBLIC,
+) -> TestSet:
+    """Validate the table and store it content-addressed; refuse with the column or row at fault."""
+    if task not in TestSetTask.values:
+        raise DomainError("task must be classification or regression.", field="task")
+    test_set = TestSet(
+        owner=owner, name=(name or "").strip(), task=task, target_column=target_column,
+        description=description, visibility=visibility, rows=0, file_format="csv",
+    )  # fmt: skip
+    _full_clean(test_set, exclude=["owner", "blob", "features_blob", "target_blob", "rows", "columns", "file_format"])
+    if TestSet.objects.filter(owner=owner, name=test_set.name).exists():
+        raise Conflict(f"You already have a test set named '{test_set.name}'.", code="name_taken")
+    fileobj = uploaded_file.file if hasattr(uploaded_file, "file") else uploaded_file
+    table = read_table(fileobj)
+    validate_table(table, target_column=target_column, task=task)
+    sha256 = getattr(uploaded_file, "sha256", None)
+    if sha256 is None:
+        from ..services import _hash_file
+
+        sha256 = _hash_file(uploaded_file)
+    blob_store(sha256=sha256, size=uploaded_file.size, fileobj=fileobj)
+    test_set.rows = len(table.frame)
+    test_set.columns = table.columns
+    test_set.file_format = table.file_format
+    features, target = features_and_target(table, target_column=target_column)
+    del table
+    arrays = {name: _store_array(array) for name, array in (("features", features), ("target", target))}
+    with transaction.atomic():
+        test_set.blob, _ = Blob.objects.get_or_create(
+            sha256=sha256,
+            defaults={
+                "size": uploaded_file.size,
+                "format": Format.PARQUET if test_set.file_format == "parquet" else Format.TEXT,
+            },
+        )
+        for name, (array_sha, array_size) in arrays.items():
+            blob, _ = Blob.objects.get_or_create(
+                sha256=array_sha, defaults={"size": array_size, "format": Format.NUMPY}
+            )
+            setattr(test_set, f"{name}_blob", blob)
+        try:
+            with transaction.atomic():
+                test_set.save()
+        except IntegrityError:
+            raise Conflict(f"You already have a test set named '{test_set.name}'.", code="name_taken") from None
+    return test_set
+
+
+def _store_array(array) -> tuple[str, int]:
+    """Save an array as .npy (no pickle) into content-addressed storage; return (sha256, size)."""
+    import hashlib
+    import tempfile
+
+    import numpy as np
+
+    with tempfile.TemporaryFile() as handle:
+        np.save(handle, array, allow_pickle=False)
+        size = handle.tell()
+        handle.seek(0)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+        blob_store(sha256=digest.hexdigest(), size=size, fileobj=handle)
+    return digest.hexdigest(), size
+
+
+@transaction.atomic
+def test_set_update(*, test_set: TestSet, actor, **fields) -> TestSet:
+    """Owners change the description and visibility; staff also the benchmark flag and gate."""
+    staff_only = {"benchmark", "regression_threshold"}
+    allowed = {"description", "visibility"} | (staff_only if actor.is_staff else set())
+    refused = set(fields) - allowed
+    if refused & staff_only:
+        raise Forbidden("Only staff can mark benchmarks and set their regression gate.")
+    if refused:
+        raise DomainError(f"These fields cannot be changed: {', '.join(sorted(refused))}.")
+    if test_set.owner_id != actor.pk and not actor.is_staff:
+        raise Forbidden("Only the owner or staff can change a test set.")
+    for field, value in fields.items():
+        setattr(test_set, field, value)
+    _full_clean(test_set, exclude=["owner", "blob", "features_blob", "target_blob"])
+    test_set.save()
+    return test_set
+
+
+def _pick_model_file(version: ModelVersion) -> ModelFile:
+    files = list(version.files.select_related("blob"))
+    allowed = RUNNABLE_FORMATS + (PICKLE_FORMATS if settings.EVALUATE_PICKLE else ())
+    for wanted in allowed:
+        for model_file in files:
+            if model_file.format == wanted:
+                return model_file
+    names = "ONNX or skops" + (", pickle or joblib" if settings.EVALUATE_PICKLE else "")
+    raise DomainError(
+        f"Version {version.version} has no file the registry can run ({names}); upload one, or a predictions file.",
+        code="no_runnable_file",
+    )
+
+
+def _compatible(version: ModelVersion, test_set: TestSet) -> None:
+    regression_model = version.model.task == "tabular-regression"
+    if regression_model != (test_set.task == TestSetTask.REGRESSION):
+        raise DomainError(
+            f"{version.model.full_name} is a {version.model.get_task_display().lower()} model and "
+            f"{test_set.full_name} is a {test_set.task} test set.",
+            code="task_mismatch",
+        )
+
+
+def may_request_evaluation(user, version: ModelVersion) -> bool:
+    from reviews_app.permissions import is_reviewer
+
+    if user is None or not user.is_authenticated:
+        return False
+    return version.model.owner_id == user.pk or user.is_staff or is_reviewer(user)
+
+
+def evaluation_request(
+    *, version: ModelVersion, test_set: TestSet, actor, predictions_path: str | None = None, enforce_quota: bool = True
+) -> Evaluation:
+    """Queue an evaluation of the version on the test set; the task is sent after commit.
+
+    1. Check who asks, that the task types fit, and the user's quota of active jobs.
+    2. Pick the file: a named predictions file, or the first runnable model file.
+    3. Record the evaluation (one active per version and test set), then enqueue.
+    """
+    if actor is not None and not may_request_evaluation(actor, version):
+        raise Forbidden("Only the owner, reviewers and staff can request evaluations.")
+    _compatible(version, test_set)
+    if actor is not None and enforce_quota:
+        active = Evaluation.objects.filter(
+            requested_by=actor, status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RUNNING]
+        )
+        if active.count() >= settings.EVAL_MAX_ACTIVE_PER_USER:
+            raise TooManyEvaluations(
+                f"You have {settings.EVAL_MAX_ACTIVE_PER_USER} evaluations queued or running; wait for some to finish."
+            )
+    if predictions_path:
+        model_file = version.files.select_related("blob").filter(path=predictions_path).first()
+        if model_file is None:
+            raise DomainError(f"Version {version.version} has no file '{predictions_path}'.", field="predictions_file")
+        source = EvaluationSource.PREDICTIONS
+    else:
+        model_file = _pick_model_file(version)
+        source = EvaluationSource.MODEL
+    try:
+        with transaction.atomic():
+            evaluation = Evaluation.objects.create(
+                version=version, test_set=test_set, model_file=model_file, source=source,
+                requested_by=actor if actor is not None and actor.is_authenticated else None,
+                model_size=model_file.size,
+            )  # fmt: skip
+    except IntegrityError:
+        raise Conflict(
+            f"{version.model.full_name} {version.version} is already being evaluated on {test_set.full_name}.",
+            code="evaluation_active",
+        ) from None
+    transaction.on_commit(lambda: evaluation_enqueue(evaluation_id=evaluation.pk))
+    return evaluation
+
+
+def _declared_feature_count(version: ModelVersion) -> int | None:
+    signature = version.signature if isinstance(version.signature, dict) else {}
+    inputs = signature.get("inputs") or []
+    if len(inputs) == 1 and isinstance(inputs[0], dict):
+        shape = inputs[0].get("shape")
+        if isinstance(shape, list) and len(shape) == 2 and isinstance(shape[1], int):
+            return shape[1]
+    return None
+
+
+def evaluations_for_submission(*, version: ModelVersion) -> list[Evaluation]:
+    """Queue evaluations on the model's declared test sets and on matching benchmarks.
+
+    A benchmark matches when its task fits the model's and, if the version's signature
+    declares how many features it takes, the benchmark has that many.
+    """
+    declared = set(version.model.evaluate_on.values_list("pk", flat=True))
+    wanted = TestSet.objects.filter(Q(pk__in=declared) | Q(benchmark=True)).select_related("owner")
+    features = _declared_feature_count(version)
+    started = []
+    for test_set in wanted:
+        if test_set.pk not in declared:
+            if version.model.task not in AUTO_MATCHED_TASKS:
+                continue
+            if features is not None and features != len(test_set.feature_columns):
+                continue
+        try:
+            _compatible(version, test_set)
+            with transaction.atomic():
+                started.append(evaluation_request(version=version, test_set=test_set, actor=None, enforce_quota=False))
+        except DomainError as error:
+            log.info("not evaluating %s on %s: %s", version.pk, test_set.full_name, error.detail)
+    return started
+
+
+def evaluation_enqueue(*, evaluation_id: int) -> bool:
+    """Send the task; if the broker is down the evaluation stays queued for the sweep."""
+    from ..tasks import run_evaluation
+
+    try:
+        run_evaluation.delay(evaluation_id)
+    except Exception:
+        log.warning("could not enqueue evaluation %s; the sweep will", evaluation_id, exc_info=True)
+        return False
+    Evaluation.objects.filter(pk=evaluation_id).update(enqueued_at=timezone.now())
+    return True
+
+
+def evaluation_claim(*, evaluation_id: int) -> bool:
+    """Move queued → running if no one else has; exactly one worker wins."""
+    return (
+        Evaluation.objects.filter(pk=evaluation_id, status=EvaluationStatus.QUEUED).update(
+            status=EvaluationStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        == 1
+    )
+
+
+def evaluation_succeed(*, evaluation_id: int, outcome) -> None:
+    predictions_sha, predictions_size = _store_array(outcome.predictions)
+    blob, _ = Blob.objects.get_or_create(
+        sha256=predictions_sha, defaults={"size": predictions_size, "format": Format.NUMPY}
+    )
+    Evaluation.objects.filter(pk=evaluation_id, status=EvaluationStatus.RUNNING).update(
+        status=EvaluationStatus.SUCCEEDED,
+        predictions_blob=blob,
+        metrics=outcome.metrics,
+        intervals=outcome.intervals,
+        per_class=outcome.per_class,
+        confusion_matrix=outcome.confusion_matrix,
+        feature_importance=outcome.feature_importance,
+        provenance=outcome.provenance,
+        rows_per_second=outcome.rows_per_second,
+        wall_seconds=outcome.wall_seconds,
+        error="",
+        error_code="",
+        finished_at=timezone.now(),
+    )
+    _refresh_review(evaluation_id)
+
+
+def _refresh_review(evaluation_id: int) -> None:
+    """A finished evaluation changes the checks of an open review of its version."""
+    from reviews_app.services import review_refresh_checks
+
+    version_id = Evaluation.objects.filter(pk=evaluation_id).values_list("version_id", flat=True).first()
+    if version_id is not None:
+        review_refresh_checks(version_id=version_id)
+
+
+def evaluation_fail(*, evaluation_id: int, code: str, reason: str) -> None:
+    Evaluation.objects.filter(pk=evaluation_id).exclude(status=EvaluationStatus.SUCCEEDED).update(
+        status=EvaluationStatus.FAILED, error_code=code[:32], error=reason, finished_at=timezone.now()
+    )
+    _refresh_review(evaluation_id)
+
+
+def evaluations_recover() -> dict[str, int]:
+    """The periodic sweep: nothing stays stuck.
+
+    - running past the hard time limit (its worker died): back to queued, or failed
+      after the attempt cap;
+    - queued but never sent (broker down) or sent long ago and not picked up: sent again.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.EVAL_TASK_TIME_LIMIT + settings.EVAL_STALE_MARGIN_SECONDS)
+    counts = {"requeued": 0, "failed": 0, "resent": 0}
+    for evaluation in Evaluation.objects.filter(status=EvaluationStatus.RUNNING, started_at__lt=stale):
+        if evaluation.attempts >= settings.EVAL_MAX_ATTEMPTS:
+            counts["failed"] += Evaluation.objects.filter(pk=evaluation.pk, status=EvaluationStatus.RUNNING).update(
+                status=EvaluationStatus.FAILED,
+                error_code="worker_lost",
+                error=(
+                    f"The worker running this evaluation stopped {evaluation.attempts} "
+                    f"time{'' if evaluation.attempts == 1 else 's'}; giving up."
+                ),
+                finished_at=now,
+            )
+        else:
+            counts["requeued"] += Evaluation.objects.filter(pk=evaluation.pk, status=EvaluationStatus.RUNNING).update(
+                status=EvaluationStatus.QUEUED, enqueued_at=None
+            )
+    resend_before = now - timedelta(seconds=settings.EVAL_RESEND_AFTER_SECONDS)
+    waiting = Evaluation.objects.filter(status=EvaluationStatus.QUEUED).filter(
+        Q(enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=5)) | Q(enqueued_at__lt=resend_before)
+    )
+    for evaluation_id in waiting.values_list("pk", flat=True)[:500]:
+        counts["resent"] += int(evaluation_enqueue(evaluation_id=evaluation_id))
+    return counts
