@@ -9,7 +9,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import charts
@@ -18,7 +17,9 @@ from .errors import DomainError, Forbidden, NotFound
 from .evaluation import selectors, services
 from .evaluation.tables import InvalidTable
 from .forms import EvaluationRequestForm, TestSetBenchmarkForm, TestSetUploadForm, add_domain_error
-from .models import Evaluation, EvaluationSource, EvaluationStatus, ModelVersion, RegisteredModel, TestSet
+from .lookups import get_model as _get_model
+from .lookups import version_url as _version_url
+from .models import Evaluation, EvaluationSource, EvaluationStatus, ModelVersion, TestSet
 from .querysets import PUBLIC_STATUSES
 
 # The metrics a leaderboard can be ranked by, in the order the links show them.
@@ -54,25 +55,11 @@ def _get_test_set(request: HttpRequest, owner: str, name: str) -> TestSet:
         raise Http404(error.detail) from None
 
 
-def _get_model(request: HttpRequest, owner: str, name: str) -> RegisteredModel:
-    try:
-        return catalog.model_get(user=request.user, owner=owner, name=name)
-    except NotFound as error:
-        raise Http404(error.detail) from None
-
-
 def _get_version(request: HttpRequest, owner: str, name: str, version: str) -> ModelVersion:
     try:
         return catalog.version_get(user=request.user, model=_get_model(request, owner, name), version=version)
     except NotFound as error:
         raise Http404(error.detail) from None
-
-
-def _version_url(version: ModelVersion) -> str:
-    model = version.model
-    return reverse(
-        "version-detail", kwargs={"owner": model.owner.username, "name": model.name, "version": version.version}
-    )
 
 
 # --- Test sets ---

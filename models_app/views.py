@@ -15,16 +15,11 @@ from .downloads import file_response
 from .errors import DomainError, Forbidden, NotFound
 from .filters import ORDERING_LABELS, ModelFilter
 from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionCreateForm, add_domain_error
+from .lookups import get_model as _get_model
+from .lookups import version_url as _version_url
 from .models import ModelVersion, RegisteredModel, VersionStatus
 
 PAGE_SIZE = 20
-
-
-def _get_model(request: HttpRequest, owner: str, name: str) -> RegisteredModel:
-    try:
-        return selectors.model_get(user=request.user, owner=owner, name=name)
-    except NotFound as error:
-        raise Http404(error.detail) from None
 
 
 def _get_editable_model(request: HttpRequest, owner: str, name: str) -> RegisteredModel:
@@ -42,13 +37,6 @@ def _get_version(request: HttpRequest, model: RegisteredModel, version: str) -> 
         return selectors.version_get(user=request.user, model=model, version=version)
     except NotFound as error:
         raise Http404(error.detail) from None
-
-
-def _version_url(version: ModelVersion) -> str:
-    model = version.model
-    return reverse(
-        "version-detail", kwargs={"owner": model.owner.username, "name": model.name, "version": version.version}
-    )
 
 
 @require_GET
