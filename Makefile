@@ -20,14 +20,21 @@ $(VENV)/.installed: $(PY) requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
-migrate: install
-	DEBUG=true $(PY) manage.py migrate --no-input -v 0
+# This checkout's own settings: development mode and a secret key of its own, read by
+# registry_site/settings.py, so every manage.py command works here. Never committed.
+.env:
+	@umask 077 && printf '# Written by make run for this checkout only; never commit it.\nDEBUG=true\nSECRET_KEY=%s\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env (DEBUG=true and a new SECRET_KEY) for this checkout."
+
+migrate: install .env
+	$(PY) manage.py migrate --no-input -v 0
 
 demo: migrate
-	DEBUG=true $(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo
 
 run: demo
-	@DEBUG=true PORT=$(PORT) bash bin/run-dev.sh
+	@PORT=$(PORT) bash bin/run-dev.sh
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -35,6 +42,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff check --fix .

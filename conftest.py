@@ -46,7 +46,8 @@ def pytest_collection_modifyitems(config, items):
     strict = os.environ.get("REQUIRE_ALL_GROUPS") == "1"
     if strict and problems:
         raise pytest.UsageError(
-            "REQUIRE_ALL_GROUPS=1 but some test groups cannot run: " + "; ".join(f"{k}: {v}" for k, v in problems.items())
+            "REQUIRE_ALL_GROUPS=1 but some test groups cannot run: "
+            + "; ".join(f"{k}: {v}" for k, v in problems.items())
         )
     config._skipped_groups = {}
     for item in items:

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from models_app.errors import DomainError
+from registry_site.errors import DomainError
 
 from .services import token_create
 

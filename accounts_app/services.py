@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from models_app.errors import DomainError
+from registry_site.errors import DomainError
 
 from .models import ApiToken, hash_token
 

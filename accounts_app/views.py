@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from models_app.errors import DomainError
-from models_app.forms import add_domain_error
+from registry_site.errors import DomainError
+from registry_site.forms import add_domain_error
 
 from . import services
 from .forms import SignupForm, TokenCreateForm

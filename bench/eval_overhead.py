@@ -95,9 +95,9 @@ import os, sys, time, json
 sys.path.insert(0, os.environ["REGISTRY_ROOT"])
 import django
 django.setup()
-from models_app.tasks import run_evaluation
-from models_app.models import Evaluation
-import models_app.evaluation.runner  # a running worker has imported these already
+from evaluations_app.tasks import run_evaluation
+from evaluations_app.models import Evaluation
+import evaluations_app.engine.runner  # a running worker has imported these already
 evaluation_id = int(sys.argv[1])
 before = hwm()
 started = time.perf_counter()
@@ -123,7 +123,7 @@ call_command("migrate", verbosity=0)
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from models_app import services
-from models_app.evaluation import services as ev
+from evaluations_app import services as ev
 User = get_user_model()
 owner = User.objects.create_user("bench", password="bench-password-1")
 model = services.model_create(owner=owner, name="bench-model", task="tabular-classification", framework="onnx", license="MIT")
@@ -135,7 +135,7 @@ import time
 started = time.perf_counter()
 test_set = ev.test_set_create(owner=owner, name="bench-test", task="classification", target_column="label", uploaded_file=upload(sys.argv[2]))
 print("upload_seconds", time.perf_counter() - started)
-from models_app.models import Evaluation
+from evaluations_app.models import Evaluation
 evaluation = Evaluation.objects.create(version=version, test_set=test_set, model_file=version.files.get(), requested_by=owner)
 print(evaluation.pk)
 """

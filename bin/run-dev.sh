@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-export DEBUG="${DEBUG:-true}"
 PORT="${PORT:-8000}"
 
 pids=()

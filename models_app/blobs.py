@@ -1,12 +1,13 @@
 """Content-addressed storage of file bytes through Django's storage API (disk or S3)."""
 
+import hashlib
 import logging
 import re
 from typing import BinaryIO
 
 from django.core.files.storage import default_storage
 
-from .errors import InsufficientStorage
+from registry_site.errors import InsufficientStorage
 
 log = logging.getLogger(__name__)
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -16,6 +17,15 @@ def blob_key(sha256: str) -> str:
     if not SHA256_RE.match(sha256):
         raise ValueError("not a SHA-256 hex digest")
     return f"blobs/sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def blob_sha256_of(uploaded_file) -> str:
+    """The SHA-256 of an uploaded file that was not hashed while it streamed in."""
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    return digest.hexdigest()
 
 
 def blob_store(*, sha256: str, size: int, fileobj: BinaryIO) -> str:

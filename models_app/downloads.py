@@ -7,8 +7,9 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseNotModified, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
+from registry_site.errors import Unavailable
+
 from .blobs import blob_key, blob_open
-from .errors import Unavailable
 from .models import ModelFile
 
 CHUNK_SIZE = 1024 * 1024

@@ -2,7 +2,9 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
+from django.urls import reverse
 
+from .blobs import blob_key
 from .formats import Format
 from .querysets import PUBLIC_STATUSES, ModelVersionQuerySet, RegisteredModelQuerySet
 
@@ -97,8 +99,6 @@ class RegisteredModel(models.Model):
     tags_text = models.CharField(max_length=1000, blank=True, editable=False)
     visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
     download_count = models.PositiveBigIntegerField(default=0, editable=False)
-    # Test sets the owner asks every submitted version to be evaluated on.
-    evaluate_on = models.ManyToManyField("TestSet", blank=True, related_name="declared_by")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Filled on PostgreSQL only (weighted name, summary, tags, card); unused on SQLite.
@@ -120,8 +120,6 @@ class RegisteredModel(models.Model):
         return self.full_name
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("model-detail", kwargs={"owner": self.owner.username, "name": self.name})
 
     @property
@@ -194,8 +192,6 @@ class Blob(models.Model):
 
     @property
     def storage_key(self) -> str:
-        from .blobs import blob_key
-
         return blob_key(self.sha256)
 
 
@@ -236,132 +232,3 @@ class ModelFile(models.Model):
     @property
     def filename(self) -> str:
         return self.path.rsplit("/", 1)[-1]
-
-
-class TestSetTask(models.TextChoices):
-    CLASSIFICATION = "classification", "Classification"
-    REGRESSION = "regression", "Regression"
-
-
-class TestSetQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "TestSetQuerySet":
-        if user is not None and user.is_authenticated and user.is_staff:
-            return self.all()
-        if user is None or not user.is_authenticated:
-            return self.filter(visibility=Visibility.PUBLIC)
-        return self.filter(models.Q(visibility=Visibility.PUBLIC) | models.Q(owner=user))
-
-
-class TestSet(models.Model):
-    """A labelled table on which the registry evaluates versions itself."""
-
-    __test__ = False  # not a pytest test class, whatever its name says
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="test_sets")
-    name = models.CharField(max_length=100, validators=[name_validator])
-    description = models.TextField(blank=True)
-    task = models.CharField(max_length=16, choices=TestSetTask.choices)
-    target_column = models.CharField(max_length=200)
-    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="test_sets")
-    # Derived at upload, so an evaluation reads arrays instead of parsing the table again:
-    # the features as float32 .npy and the target as .npy (numbers or fixed-width text).
-    features_blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True)
-    target_blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True)
-    file_format = models.CharField(max_length=16, choices=[("csv", "CSV"), ("parquet", "Parquet")])
-    rows = models.PositiveIntegerField()
-    columns = models.JSONField(default=list)
-    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
-    benchmark = models.BooleanField(default=False, help_text="A shared, curated test set (staff only).")
-    # A drop of the headline metric larger than this, against the latest published
-    # version, blocks approval unless the reviewer overrides it.
-    regression_threshold = models.FloatField(default=0.02)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = TestSetQuerySet.as_manager()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="unique_test_set_name_per_owner")]
-        ordering = ["owner__username", "name"]
-
-    def __str__(self) -> str:
-        return self.full_name
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("test-set-detail", kwargs={"owner": self.owner.username, "name": self.name})
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner.username}/{self.name}"
-
-    @property
-    def sha256(self) -> str:
-        return self.blob_id
-
-    @property
-    def feature_columns(self) -> list[str]:
-        return [column for column in self.columns if column != self.target_column]
-
-
-class EvaluationStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-
-
-class EvaluationSource(models.TextChoices):
-    MODEL = "model", "Run by the registry"
-    PREDICTIONS = "predictions", "From submitted predictions"
-
-
-class Evaluation(models.Model):
-    """One version on one test set: metrics the registry computed itself (verified)."""
-
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="evaluations")
-    test_set = models.ForeignKey(TestSet, on_delete=models.CASCADE, related_name="evaluations")
-    model_file = models.ForeignKey(ModelFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    source = models.CharField(max_length=16, choices=EvaluationSource.choices, default=EvaluationSource.MODEL)
-    status = models.CharField(max_length=16, choices=EvaluationStatus.choices, default=EvaluationStatus.QUEUED)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    metrics = models.JSONField(default=dict, blank=True)
-    intervals = models.JSONField(default=dict, blank=True)
-    per_class = models.JSONField(default=dict, blank=True)
-    confusion_matrix = models.JSONField(default=dict, blank=True)
-    feature_importance = models.JSONField(default=list, blank=True)
-    provenance = models.JSONField(default=dict, blank=True)
-    # The predictions as .npy, kept so two versions can be compared row by row (McNemar).
-    predictions_blob = models.ForeignKey(Blob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    rows_per_second = models.FloatField(null=True, blank=True)
-    wall_seconds = models.FloatField(null=True, blank=True)
-    model_size = models.PositiveBigIntegerField(null=True, blank=True)
-    error_code = models.CharField(max_length=32, blank=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(fields=["status", "created_at"]),
-            models.Index(fields=["test_set", "status"]),
-        ]
-        constraints = [
-            # One evaluation of a version on a test set at a time.
-            models.UniqueConstraint(
-                fields=["version", "test_set"],
-                condition=models.Q(status__in=["queued", "running"]),
-                name="one_active_evaluation_per_version_and_test_set",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Evaluation #{self.pk}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (EvaluationStatus.SUCCEEDED, EvaluationStatus.FAILED)

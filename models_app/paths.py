@@ -8,7 +8,7 @@ control characters are refused rather than "fixed", so a user sees why.
 import re
 import unicodedata
 
-from .errors import DomainError
+from registry_site.errors import DomainError
 
 MAX_PATH_LENGTH = 512
 MAX_SEGMENT_LENGTH = 128

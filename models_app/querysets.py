@@ -1,33 +1,39 @@
-"""Visibility: the one rule that lives on the querysets. Every view starts here."""
+"""Visibility: the one rule that lives on the querysets. Every view starts here.
+
+Who may see what is said in accounts_app.roles; these methods turn its SEE_* grants into
+SQL, since what one may see depends on each row's owner and status.
+"""
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
+from accounts_app.roles import Action, may
+
 PUBLIC_STATUSES = ("published", "deprecated")
 
 
-def _is_staff(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_staff)
+def _sees_everything(user) -> bool:
+    """Asked without an object, so OWNER is not among the roles: staff, for every owner's rows."""
+    return may(user, Action.SEE_UNPUBLISHED)
 
 
-def _is_reviewer(user) -> bool:
-    from reviews_app.permissions import is_reviewer  # the one place that names the role
-
-    return is_reviewer(user)
+def _sees_submitted(user) -> bool:
+    """Reviewers see every version that was submitted, whoever owns it."""
+    return may(user, Action.SEE_SUBMITTED)
 
 
 class RegisteredModelQuerySet(models.QuerySet):
     def visible_to(self, user) -> "RegisteredModelQuerySet":
-        """Public models, plus the user's own; staff see everything."""
-        if _is_staff(user):
+        """Public models, plus the user's own; reviewers also those with a submitted version."""
+        if _sees_everything(user):
             return self.all()
         if user is None or not user.is_authenticated:
             return self.filter(visibility="public")
-        if _is_reviewer(user):
-            # Reviewers see what they review: any model with a version that was submitted.
-            from .models import ModelVersion
-
-            submitted = ModelVersion.objects.filter(model=OuterRef("pk"), submitted_at__isnull=False)
+        if _sees_submitted(user):
+            # The versions' model, through the relation rather than an import: models.py
+            # imports this module.
+            versions = self.model._meta.get_field("versions").related_model
+            submitted = versions.objects.filter(model=OuterRef("pk"), submitted_at__isnull=False)
             return self.filter(Q(visibility="public") | Q(owner=user) | Exists(submitted))
         return self.filter(Q(visibility="public") | Q(owner=user))
 
@@ -41,11 +47,11 @@ class ModelVersionQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ModelVersionQuerySet":
         """Published and deprecated versions of public models; owners see all of theirs."""
         public = Q(model__visibility="public", status__in=PUBLIC_STATUSES)
-        if _is_staff(user):
+        if _sees_everything(user):
             return self.all()
         if user is None or not user.is_authenticated:
             return self.filter(public)
-        if _is_reviewer(user):
+        if _sees_submitted(user):
             return self.filter(public | Q(model__owner=user) | Q(submitted_at__isnull=False))
         return self.filter(public | Q(model__owner=user))
 

@@ -1,10 +1,12 @@
 """Reads of the catalog. Each spells out its joins, so a page costs a fixed number of
 queries whatever its length."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
-from .errors import NotFound
-from .models import ModelFile, ModelVersion, RegisteredModel, Tag
+from registry_site.errors import Forbidden, NotFound
+
+from .models import Framework, License, ModelFile, ModelVersion, RegisteredModel, Tag, Task
 from .querysets import PUBLIC_STATUSES
 
 
@@ -44,8 +46,6 @@ def model_get(*, user, owner: str, name: str) -> RegisteredModel:
 
 def model_get_editable(*, user, owner: str, name: str) -> RegisteredModel:
     """The model if the user may change it; 404 if they cannot see it, 403 if only see it."""
-    from .errors import Forbidden
-
     model = model_get(user=user, owner=owner, name=name)
     if not RegisteredModel.objects.editable_by(user).filter(pk=model.pk).exists():
         raise Forbidden(f"Only the owner can change {model.full_name}.")
@@ -89,8 +89,6 @@ def file_get(*, version: ModelVersion, path: str) -> ModelFile:
 
 def facet_counts(queryset: QuerySet[RegisteredModel]) -> dict[str, list[tuple[str, str, int]]]:
     """(value, label, count) per task, framework, license and tag over the filtered models."""
-    from .models import Framework, License, Task
-
     labels = {"task": dict(Task.choices), "framework": dict(Framework.choices), "license": dict(License.choices)}
     base = queryset.order_by().values("pk")
     facets: dict[str, list[tuple[str, str, int]]] = {}
@@ -115,8 +113,6 @@ def facet_counts(queryset: QuerySet[RegisteredModel]) -> dict[str, list[tuple[st
 
 def user_get(*, username: str):
     """An active user by username, for the user page; NotFound otherwise."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         raise NotFound(f"No user named {username}.")

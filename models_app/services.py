@@ -1,16 +1,19 @@
 """Writes and state changes of the catalog. Every entry point (pages, API, admin,
 management commands, tasks) goes through these, so they cannot drift apart."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchVector
-from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.text import slugify
 
-from .blobs import blob_store
-from .errors import Conflict, DomainError
+from registry_site.errors import Conflict, DomainError, full_clean
+
+from .blobs import blob_delete, blob_sha256_of, blob_store
 from .formats import detect_format
 from .models import Blob, ModelFile, ModelVersion, RegisteredModel, Tag, VersionStatus
 from .paths import sanitize_path
@@ -19,16 +22,6 @@ from .semver import InvalidVersion, parse_version
 MAX_TAGS = 20
 MODEL_FIELDS = ("summary", "description", "task", "framework", "license", "visibility")
 VERSION_FIELDS = ("changelog", "params", "reported_metrics", "signature")
-
-
-def _full_clean(instance, exclude: list[str] | None = None) -> None:
-    """Run the model's own validation and raise the first problem as a DomainError."""
-    try:
-        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        label = "" if field == "__all__" else f"{field}: "
-        raise DomainError(f"{label}{messages[0]}", field=None if field == "__all__" else field) from None
 
 
 def normalize_tags(tags: list[str] | None) -> list[str]:
@@ -88,7 +81,7 @@ def model_create(
         license=license,
         visibility=visibility,
     )
-    _full_clean(model, exclude=["owner"])
+    full_clean(model, exclude=["owner"])
     tag_names = normalize_tags(tags)
     if RegisteredModel.objects.filter(owner=owner, name=model.name).exists():
         raise Conflict(f"You already have a model named '{model.name}'.", code="name_taken")
@@ -110,7 +103,7 @@ def model_update(*, model: RegisteredModel, tags: list[str] | None = None, **fie
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     for field, value in fields.items():
         setattr(model, field, value)
-    _full_clean(model, exclude=["owner", "name"])
+    full_clean(model, exclude=["owner", "name"])
     if tags is not None:
         _set_tags(model, normalize_tags(tags))
     model.save()
@@ -281,7 +274,7 @@ def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None
         raise Conflict(
             f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists"
         )
-    sha256 = getattr(uploaded_file, "sha256", None) or _hash_file(uploaded_file)
+    sha256 = getattr(uploaded_file, "sha256", None) or blob_sha256_of(uploaded_file)
     size = uploaded_file.size
     fileobj = uploaded_file.file if hasattr(uploaded_file, "file") else uploaded_file
     file_format = detect_format(fileobj)
@@ -298,16 +291,6 @@ def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None
             ) from None
         ModelVersion.objects.filter(pk=locked.pk).update(updated_at=model_file.created_at)
     return model_file
-
-
-def _hash_file(uploaded_file) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for chunk in uploaded_file.chunks():
-        digest.update(chunk)
-    uploaded_file.seek(0)
-    return digest.hexdigest()
 
 
 @transaction.atomic
@@ -331,13 +314,6 @@ def blobs_collect_unreferenced(*, older_than_seconds: int) -> int:
     Also removes stored objects that never got a row (an upload that failed between
     writing the bytes and recording them). Returns how many blobs were removed.
     """
-    from datetime import timedelta
-
-    from django.core.files.storage import default_storage
-    from django.utils import timezone
-
-    from .blobs import blob_delete
-
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     removed = 0
     for sha256 in Blob.objects.filter(files__isnull=True, created_at__lt=cutoff).values_list("sha256", flat=True):

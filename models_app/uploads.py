@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.template.defaultfilters import filesizeformat
 
-from .errors import TooLarge
+from registry_site.errors import TooLarge
 
 # Room for the multipart boundaries and the other form fields around the file.
 ENVELOPE_ALLOWANCE = 1024 * 1024

@@ -10,14 +10,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import evaluation_views, selectors, services
+from registry_site.errors import DomainError, Forbidden, NotFound
+from registry_site.forms import add_domain_error
+
+from . import selectors, services
 from .downloads import file_response
-from .errors import DomainError, Forbidden, NotFound
 from .filters import ORDERING_LABELS, ModelFilter
-from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionCreateForm, add_domain_error
+from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionCreateForm
 from .lookups import get_model as _get_model
 from .lookups import version_url as _version_url
 from .models import ModelVersion, RegisteredModel, VersionStatus
+from .pages import page_parts
 
 PAGE_SIZE = 20
 
@@ -80,7 +83,7 @@ def model_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         "is_owner": request.user == model.owner,
         "api_base": request.build_absolute_uri(reverse("api-model-detail", kwargs={"owner": owner, "name": name})),
         "site_root": request.build_absolute_uri("/").rstrip("/"),
-        "metric_charts": evaluation_views.model_chart_context(request, versions),
+        **page_parts("model", request, model=model, versions=versions),
     }
     return render(request, "models_app/model_detail.html", context)
 
@@ -104,8 +107,8 @@ def version_detail(request: HttpRequest, owner: str, name: str, version: str) ->
         "files": list(instance.files.all()),
         "is_owner": is_owner,
         "upload_form": FileUploadForm() if can_upload else None,
-        **_workflow_context(request, instance, is_owner),
-        **evaluation_views.version_evaluation_context(request, instance),
+        "frozen_reason": FROZEN_REASONS.get(instance.status, ""),
+        **page_parts("version", request, version=instance),
     }
     return render(request, "models_app/version_detail.html", context)
 
@@ -116,28 +119,6 @@ FROZEN_REASONS = {
     VersionStatus.DEPRECATED: "Files are frozen after publication: a fix is a new version.",
     VersionStatus.REJECTED: "Rejected versions are final: create a new version instead.",
 }
-
-
-def _workflow_context(request: HttpRequest, version: ModelVersion, is_owner: bool) -> dict:
-    """The review workflow's part of the version page: its reviews, its history and the lifecycle forms."""
-    from reviews_app import selectors as review_selectors
-    from reviews_app.forms import DeprecateForm, SubmitForm
-    from reviews_app.permissions import is_reviewer
-
-    user = request.user
-    may_manage = is_owner or (user.is_authenticated and user.is_staff)
-    reviews = list(review_selectors.reviews_of_version(version=version))
-    return {
-        "reviews": reviews,
-        "latest_review": reviews[-1] if reviews else None,
-        # Review comments are between the owner and the reviewers; others see the transitions only.
-        "show_reasons": may_manage or is_reviewer(user),
-        "events": list(review_selectors.audit_list(version=version)[:50]),
-        "submit_form": SubmitForm() if is_owner and version.is_editable else None,
-        "deprecate_form": DeprecateForm() if may_manage and version.status == VersionStatus.PUBLISHED else None,
-        "can_undeprecate": may_manage and version.is_deprecated,
-        "frozen_reason": FROZEN_REASONS.get(version.status, ""),
-    }
 
 
 @require_http_methods(["GET", "HEAD"])

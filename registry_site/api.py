@@ -1,48 +1,30 @@
-"""What every API view shares: pagination, the error body, and the base view class."""
+"""What every API view shares: the base view class and the error body (pagination is in
+pagination.py: DRF reads that setting while this module imports GenericAPIView)."""
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import DatabaseError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from models_app.errors import DomainError
+from .errors import DomainError, NotFound
 
 log = logging.getLogger(__name__)
 
 
-class Pagination(PageNumberPagination):
-    page_size = settings.API_PAGE_SIZE
-    page_size_query_param = "page_size"
-    max_page_size = settings.API_MAX_PAGE_SIZE
+class BaseAPIView(GenericAPIView):
+    """Base of every endpoint: authentication, pagination and throttling come from the
+    REST_FRAMEWORK settings; URL values are checked before any lookup."""
 
-    def get_page_size(self, request):
-        # Clamp rather than refuse: page_size=0, -5 or 10**9 all give a usable page.
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        try:
-            return max(1, min(int(raw), self.max_page_size))
-        except ValueError:
-            return self.page_size
-
-    def get_paginated_response(self, data):
-        return Response(
-            {
-                "count": self.page.paginator.count,
-                "next": self.get_next_link(),
-                "previous": self.get_previous_link(),
-                "results": data,
-            }
-        )
-
-    def get_paginated_response_schema(self, schema):
-        return super().get_paginated_response_schema(schema)
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # No name, version or path holds a NUL; PostgreSQL refuses one in a query (a 500).
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise NotFound("Not found.")
 
 
 _DRF_CODES = {

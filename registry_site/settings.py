@@ -11,8 +11,15 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A checkout's own .env (make run writes one with DEBUG=true and a generated SECRET_KEY)
+# fills in what the environment leaves unset; a variable set in the environment wins.
+ENV_FILE = Path(os.environ.get("ENV_FILE", str(BASE_DIR / ".env")))
+if ENV_FILE.is_file():
+    load_dotenv(ENV_FILE, override=False)
 
 
 def env(name: str, default: str = "") -> str:
@@ -72,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts_app",
     "models_app",
+    "evaluations_app",
     "reviews_app",
 ]
 
@@ -99,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts_app.context_processors.roles",
                 "reviews_app.context_processors.review_nav",
             ],
         },
@@ -214,7 +223,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "registry_site.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "registry_site.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "registry_site.api.exception_handler",
@@ -253,7 +262,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VersionStatusEnum": "models_app.models.VersionStatus",
         "ModelTaskEnum": "models_app.models.Task",
-        "TestSetTaskEnum": "models_app.models.TestSetTask",
+        "TestSetTaskEnum": "evaluations_app.models.TestSetTask",
     },
 }
 
@@ -319,9 +328,9 @@ EVAL_STALE_MARGIN_SECONDS = envint("EVAL_STALE_MARGIN_SECONDS", 60)
 EVAL_RESEND_AFTER_SECONDS = envint("EVAL_RESEND_AFTER_SECONDS", 600)
 EVALUATE_PICKLE = envbool("EVALUATE_PICKLE", False)
 SKOPS_TRUSTED_TYPES = envlist("SKOPS_TRUSTED_TYPES", "")
-CELERY_TASK_ROUTES = {"models_app.tasks.run_evaluation": {"queue": "evaluations"}}
+CELERY_TASK_ROUTES = {"evaluations_app.tasks.run_evaluation": {"queue": "evaluations"}}
 CELERY_BEAT_SCHEDULE["recover-evaluations"] = {
-    "task": "models_app.tasks.recover_evaluations",
+    "task": "evaluations_app.tasks.recover_evaluations",
     "schedule": envint("EVAL_SWEEP_INTERVAL", 60),
 }
 

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class ReviewsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reviews_app"
+    verbose_name = "Reviews"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: Django loads apps.py before any app's models.
+        from evaluations_app.signals import evaluation_finished
+        from models_app.pages import register_page_part
+
+        from . import pages, receivers
+
+        register_page_part("version", templates=pages.VERSION_TEMPLATES, context=pages.version_part)
+        evaluation_finished.connect(receivers.evaluation_finished, dispatch_uid="reviews_app.evaluation_finished")

@@ -10,11 +10,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
+from evaluations_app.models import ACTIVE_STATUSES, Evaluation, EvaluationStatus
+from evaluations_app.selectors import DEFAULT_METRIC, LOWER_IS_BETTER, latest_by_test_set
 from models_app.models import ModelVersion
 
-from .models import CheckStatus
+from .models import CheckStatus, Review, ReviewStatus
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,17 @@ def register(name: str) -> Callable[[CheckFunction], CheckFunction]:
     return decorator
 
 
-def run_checks(version: ModelVersion, previous: ModelVersion | None) -> list[dict[str, str]]:
-    return [function(version, previous).as_dict() for _, function in CHECKS]
+def run_checks(
+    version: ModelVersion, previous: ModelVersion | None, *, found: list["Regression"] | None = None
+) -> list[dict[str, str]]:
+    """Every registered check; `found` passes the regressions already computed (by report())."""
+    results = []
+    for name, function in CHECKS:
+        if name == "regression" and found is not None:
+            results.append(regression_result(found, previous).as_dict())
+        else:
+            results.append(function(version, previous).as_dict())
+    return results
 
 
 @register("files")
@@ -154,26 +166,29 @@ def check_signature(version: ModelVersion, previous: ModelVersion | None) -> Che
     )
 
 
-def _latest_evaluations(version: ModelVersion) -> dict[int, "object"]:
-    from models_app.models import Evaluation
+def _latest_runs(version: ModelVersion) -> dict[int, Evaluation]:
+    """The latest evaluation of the version on each test set, whatever its status."""
+    return latest_by_test_set(Evaluation.objects.filter(version=version).select_related("test_set"))
 
-    latest: dict[int, Evaluation] = {}
-    for evaluation in (
-        Evaluation.objects.filter(version=version)
-        .select_related("test_set")
-        .order_by("test_set_id", "-created_at", "-pk")
-    ):
-        latest.setdefault(evaluation.test_set_id, evaluation)
-    return latest
+
+def _latest_successes(version: ModelVersion) -> dict[int, Evaluation]:
+    """The latest successful evaluation on each test set: the verified numbers a release shows.
+
+    A failed or re-queued re-run does not hide an earlier success, and the review page shows
+    these same evaluations, so what it marks beyond the gate is what blocks approval.
+    """
+    return latest_by_test_set(
+        Evaluation.objects.filter(version=version, status=EvaluationStatus.SUCCEEDED).select_related("test_set")
+    )
 
 
 @register("evaluations")
 def check_evaluations(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
-    latest = _latest_evaluations(version)
+    latest = _latest_runs(version)
     if not latest:
         return CheckResult("evaluations", CheckStatus.WARN, "No evaluation was run; there are no verified metrics.")
-    failed = [e.test_set.full_name for e in latest.values() if e.status == "failed"]
-    waiting = [e.test_set.full_name for e in latest.values() if e.status in ("queued", "running")]
+    failed = [e.test_set.full_name for e in latest.values() if e.status == EvaluationStatus.FAILED]
+    waiting = [e.test_set.full_name for e in latest.values() if e.status in ACTIVE_STATUSES]
     if failed:
         return CheckResult("evaluations", CheckStatus.FAIL, f"Evaluation failed on {', '.join(failed)}.")
     if waiting:
@@ -181,21 +196,37 @@ def check_evaluations(version: ModelVersion, previous: ModelVersion | None) -> C
     return CheckResult("evaluations", CheckStatus.PASS, f"Evaluations finished on {len(latest)} test set(s).")
 
 
-def metric_regressions(version: ModelVersion, previous: ModelVersion | None) -> list[str]:
-    """Benchmarks on which the headline metric fell by more than the test set's threshold
-    (relative to the latest published version's value)."""
-    from models_app.evaluation.selectors import DEFAULT_METRIC, LOWER_IS_BETTER
+@dataclass(frozen=True)
+class Regression:
+    """A benchmark's headline metric fell by more than the benchmark's threshold."""
 
+    test_set_id: int
+    test_set_name: str
+    metric: str
+    before: float
+    after: float
+    drop: float  # relative, positive means worse
+    threshold: float
+
+    def sentence(self) -> str:
+        return (
+            f"{self.metric} on {self.test_set_name} went from {self.before:.4g} to {self.after:.4g} "
+            f"({self.drop:.1%} worse; the gate is {self.threshold:.1%})"
+        )
+
+
+def regressions(version: ModelVersion, previous: ModelVersion | None) -> list[Regression]:
+    """The regression gate: benchmarks on which the headline metric of the version's latest
+    successful evaluation fell, relative to the latest published version's, by more than
+    the benchmark's threshold. The one rule that the check, the review page and the
+    approval all read."""
     if previous is None:
         return []
-    old, new = _latest_evaluations(previous), _latest_evaluations(version)
+    old, new = _latest_successes(previous), _latest_successes(version)
     found = []
-    for test_set_id, current in new.items():
-        before = old.get(test_set_id)
-        test_set = current.test_set
-        if not test_set.benchmark or before is None or "succeeded" not in (current.status, before.status):
-            continue
-        if current.status != "succeeded" or before.status != "succeeded":
+    for test_set_id, current in sorted(new.items()):
+        before, test_set = old.get(test_set_id), current.test_set
+        if not test_set.benchmark or before is None:
             continue
         metric = DEFAULT_METRIC[test_set.task]
         a, b = before.metrics.get(metric), current.metrics.get(metric)
@@ -203,24 +234,68 @@ def metric_regressions(version: ModelVersion, previous: ModelVersion | None) -> 
             continue
         drop = (b - a) / abs(a) if metric in LOWER_IS_BETTER else (a - b) / abs(a)
         if drop > test_set.regression_threshold:
-            found.append(
-                f"{metric} on {test_set.full_name} went from {a:.4g} to {b:.4g} "
-                f"({drop:.1%} worse; the gate is {test_set.regression_threshold:.1%})"
-            )
+            found.append(Regression(test_set.pk, test_set.full_name, metric, a, b, drop, test_set.regression_threshold))
     return found
 
 
 @register("regression")
 def check_regression(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
-    regressions = metric_regressions(version, previous)
-    if regressions:
+    return regression_result(regressions(version, previous), previous)
+
+
+def regression_result(found: list[Regression], previous: ModelVersion | None) -> CheckResult:
+    if found:
         return CheckResult(
             "regression",
             CheckStatus.FAIL,
-            "Regression: " + "; ".join(regressions) + ". Approval needs an override with a comment.",
+            "Regression: " + "; ".join(r.sentence() for r in found) + ". Approval needs an override with a comment.",
         )
     if previous is None:
         return CheckResult("regression", CheckStatus.PASS, "No published version to compare with.")
     return CheckResult(
         "regression", CheckStatus.PASS, f"No benchmark metric fell beyond its gate against {previous.version}."
     )
+
+
+# --- The report a review shows and a decision reads ---
+
+
+@dataclass(frozen=True)
+class Report:
+    previous: ModelVersion | None
+    checks: list[dict[str, str]]
+    regressions: list[Regression]
+
+    @property
+    def failing_count(self) -> int:
+        return sum(check["status"] == CheckStatus.FAIL for check in self.checks)
+
+
+def previous_published(version: ModelVersion) -> ModelVersion | None:
+    """The newest published (or deprecated) version of the same model, other than this one."""
+    return version.model.versions.public().exclude(pk=version.pk).semver_order().first()
+
+
+_LOOK_IT_UP = object()
+
+
+def report(version: ModelVersion, *, previous: ModelVersion | None | object = _LOOK_IT_UP) -> Report:
+    """Every check and the regression gate for the version, computed now (pass `previous`
+    when the caller has the latest published version already)."""
+    if previous is _LOOK_IT_UP:
+        previous = previous_published(version)
+    found = regressions(version, previous)
+    return Report(previous=previous, checks=run_checks(version, previous, found=found), regressions=found)
+
+
+def review_refresh_checks(*, version_id: int) -> None:
+    """Store the open review's checks anew (an evaluation of the version finished), so the
+    queue can filter on failing checks; pages and decisions compute the report themselves."""
+    with transaction.atomic():
+        review = Review.objects.select_for_update().filter(version_id=version_id, status=ReviewStatus.OPEN).first()
+        if review is None:
+            return
+        current = report(review.version)
+        review.checks = current.checks
+        review.failing_check_count = current.failing_count
+        review.save(update_fields=["checks", "failing_check_count"])

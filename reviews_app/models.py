@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from accounts_app.roles import Action, may
 from models_app.models import ModelVersion
 
 
@@ -24,11 +25,9 @@ class ReviewStatus(models.TextChoices):
 class ReviewQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ReviewQuerySet":
         """Reviewers and staff see every review; others see those of their own models."""
-        from .permissions import is_reviewer
-
         if user is None or not user.is_authenticated:
             return self.none()
-        if user.is_staff or is_reviewer(user):
+        if may(user, Action.SEE_QUEUE):
             return self.all()
         return self.filter(models.Q(submitted_by=user) | models.Q(version__model__owner=user))
 

@@ -1,10 +1,15 @@
 """Reads of the review workflow, with their joins spelled out."""
 
-from django.db.models import Count, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from models_app.errors import NotFound
+from accounts_app.roles import reviewer_permissions
 from models_app.models import ModelVersion
+from models_app.selectors import files_prefetch
+from registry_site.errors import NotFound
 
+from .diff import version_snapshot
 from .models import AuditEvent, Notification, Review, ReviewStatus
 
 
@@ -85,8 +90,6 @@ def my_submissions(*, user) -> QuerySet[Review]:
 
 def previous_published(*, version: ModelVersion) -> ModelVersion | None:
     """The newest published (or deprecated) version of the same model other than this one, with files."""
-    from models_app.selectors import files_prefetch
-
     return (
         version.model.versions.public()
         .exclude(pk=version.pk)
@@ -100,12 +103,6 @@ def previous_published(*, version: ModelVersion) -> ModelVersion | None:
 def nav_counts(*, user, reviewer: bool | None = None) -> dict[str, int | bool]:
     """The navigation bar's numbers in one query: unread notifications, whether the user is a
     reviewer (unless the caller knows already) and the open reviews (for reviewers)."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
-    from django.db.models import Exists, IntegerField, OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
-
-    from .permissions import DECIDE_PERMISSION
 
     def count_of(queryset: QuerySet) -> Coalesce:
         counted = queryset.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
@@ -113,12 +110,9 @@ def nav_counts(*, user, reviewer: bool | None = None) -> dict[str, int | bool]:
 
     annotations = {"unread": count_of(Notification.objects.filter(user=OuterRef("pk"), read_at__isnull=True))}
     if reviewer is None:
-        # The same rule as permissions.is_reviewer(), as a subquery.
-        app_label, codename = DECIDE_PERMISSION
+        # The same rule as roles.is_reviewer(), as a subquery.
         annotations["is_reviewer"] = Exists(
-            Permission.objects.filter(codename=codename, content_type__app_label=app_label).filter(
-                Q(group__user=OuterRef("pk")) | Q(user=OuterRef("pk"))
-            )
+            reviewer_permissions().filter(Q(group__user=OuterRef("pk")) | Q(user=OuterRef("pk")))
         )
     if reviewer is not False:
         annotations["open_reviews"] = count_of(Review.objects.open())
@@ -133,8 +127,6 @@ def nav_counts(*, user, reviewer: bool | None = None) -> dict[str, int | bool]:
 
 def approved_snapshot(version: ModelVersion) -> dict:
     """What the reviewer approved for this version; computed now for versions approved without one."""
-    from .diff import version_snapshot
-
     snapshot = (
         Review.objects.filter(version=version, decision="approve")
         .exclude(approved_snapshot={})

@@ -10,15 +10,20 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 
-from models_app.errors import Conflict, DomainError, Forbidden
-from models_app.models import ModelVersion, VersionStatus
+from accounts_app.roles import Action, may, reviewers
+from evaluations_app.services import evaluations_for_submission
+from models_app.lookups import version_url
+from models_app.models import ModelFile, ModelVersion, VersionStatus
+from registry_site.errors import Conflict, DomainError, Forbidden
 
-from .checks import metric_regressions, run_checks
+from . import checks
+from .diff import version_snapshot
 from .models import AuditEvent, Decision, Notification, Review, ReviewStatus
-from .permissions import is_reviewer, reviewers
+from .tasks import send_notification_emails
 
 log = logging.getLogger(__name__)
 MAX_COMMENT_LENGTH = 10_000
@@ -70,13 +75,6 @@ def audit_record(
     )
 
 
-def _version_url(version: ModelVersion) -> str:
-    model = version.model
-    return reverse(
-        "version-detail", kwargs={"owner": model.owner.username, "name": model.name, "version": version.version}
-    )
-
-
 def notify(*, users, verb: str, message: str, url: str) -> None:
     """In-app notifications now; their emails go out after commit (and by the sweep if the broker is down)."""
     notifications = Notification.objects.bulk_create(
@@ -88,8 +86,6 @@ def notify(*, users, verb: str, message: str, url: str) -> None:
 
 
 def _enqueue_emails(ids: list[int]) -> None:
-    from .tasks import send_notification_emails
-
     try:
         send_notification_emails.delay(ids)
     except Exception:  # the broker is down: the periodic sweep sends them later
@@ -111,14 +107,13 @@ def _state_error(version: ModelVersion, action: str) -> Conflict:
 def version_submit(*, version: ModelVersion, actor, note: str = "", meta: RequestMeta | None = None) -> Review:
     """draft or changes_requested → in_review, with a new open review and its checks."""
     locked = _lock(version)
-    if locked.model.owner_id != getattr(actor, "pk", None):
+    if not may(actor, Action.SUBMIT, owner_id=locked.model.owner_id):
         raise Forbidden(f"Only the owner of {locked.model.full_name} can submit its versions.")
     if locked.status not in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED):
         raise _state_error(locked, "submit")
     if not locked.files.exists():
         raise Conflict("Add at least one file before submitting the version for review.", code="no_files")
-    previous = locked.model.versions.public().semver_order().first()
-    checks = run_checks(locked, previous)
+    report = checks.report(locked)
     now = timezone.now()
     from_status = locked.status
     locked.status = VersionStatus.IN_REVIEW
@@ -130,8 +125,8 @@ def version_submit(*, version: ModelVersion, actor, note: str = "", meta: Reques
         submitted_by=actor,
         submitted_by_username=actor.username,
         submission_note=note[:MAX_COMMENT_LENGTH],
-        checks=checks,
-        failing_check_count=sum(check["status"] == "fail" for check in checks),
+        checks=report.checks,
+        failing_check_count=report.failing_count,
     )
     transaction.on_commit(lambda: _queue_submission_evaluations(locked.pk))
     audit_record(
@@ -148,11 +143,9 @@ def version_submit(*, version: ModelVersion, actor, note: str = "", meta: Reques
 
 
 def _queue_submission_evaluations(version_id: int) -> None:
-    from models_app.evaluation.services import evaluations_for_submission
-
     version = ModelVersion.objects.select_related("model__owner").filter(pk=version_id).first()
     if version is not None and evaluations_for_submission(version=version):
-        review_refresh_checks(version_id=version_id)
+        checks.review_refresh_checks(version_id=version_id)
 
 
 _DECISION_STATUS = {
@@ -165,20 +158,6 @@ _DECISION_WORDS = {
     Decision.REQUEST_CHANGES: "requested changes to",
     Decision.REJECT: "rejected",
 }
-
-
-def review_refresh_checks(*, version_id: int) -> None:
-    """Recompute the open review's checks (an evaluation of the version finished)."""
-    with transaction.atomic():
-        review = Review.objects.select_for_update().filter(version_id=version_id, status=ReviewStatus.OPEN).first()
-        if review is None:
-            return
-        version = review.version
-        previous = version.model.versions.public().semver_order().first()
-        checks = run_checks(version, previous)
-        review.checks = checks
-        review.failing_check_count = sum(check["status"] == "fail" for check in checks)
-        review.save(update_fields=["checks", "failing_check_count"])
 
 
 @transaction.atomic
@@ -202,7 +181,7 @@ def review_decide(
     """
     if decision not in _DECISION_STATUS:
         raise DomainError("decision must be one of approve, request_changes or reject.", field="decision")
-    if not is_reviewer(actor):
+    if not may(actor, Action.DECIDE):
         raise Forbidden("Only members of the reviewers group can decide on submissions.")
     version = _lock(review.version)
     locked = Review.objects.select_for_update().get(pk=review.pk)
@@ -212,7 +191,7 @@ def review_decide(
             f"'{locked.get_decision_display().lower()}' and the version is now {version.get_status_display().lower()}.",
             code="already_decided",
         )
-    if locked.submitted_by_id == actor.pk or version.model.owner_id == actor.pk:
+    if locked.submitted_by_id == actor.pk or not may(actor, Action.DECIDE, owner_id=version.model.owner_id):
         raise Forbidden("You cannot decide on your own submission; another reviewer must.")
     if version.status != VersionStatus.IN_REVIEW:
         raise _state_error(version, "decide on")
@@ -223,7 +202,7 @@ def review_decide(
         raise DomainError(
             "Say what needs to change: a comment is required to request changes or reject.", field="comment"
         )
-    regressions = metric_regressions(version, version.model.versions.public().semver_order().first())
+    regressions = [r.sentence() for r in checks.regressions(version, checks.previous_published(version))]
     if decision == Decision.APPROVE and regressions:
         if not override_regression:
             raise Conflict(
@@ -237,12 +216,6 @@ def review_decide(
     now = timezone.now()
     new_status = _DECISION_STATUS[decision]
     if decision == Decision.APPROVE:
-        from django.db.models import Prefetch, prefetch_related_objects
-
-        from models_app.models import ModelFile
-
-        from .diff import version_snapshot
-
         prefetch_related_objects([version], Prefetch("files", queryset=ModelFile.objects.select_related("blob")))
         locked.pinned_files = dict(version.files.select_related("blob").values_list("path", "blob_id"))
         locked.approved_snapshot = version_snapshot(version)
@@ -272,13 +245,9 @@ def review_decide(
         verb=decision,
         message=f"{actor.username} {_DECISION_WORDS[decision]} {version.model.full_name} {version.version}"
         + (f": {comment}" if comment else "."),
-        url=_version_url(version),
+        url=version_url(version),
     )
     return locked
-
-
-def _may_deprecate(version: ModelVersion, actor) -> bool:
-    return bool(actor and actor.is_authenticated and (version.model.owner_id == actor.pk or actor.is_staff))
 
 
 @transaction.atomic
@@ -290,7 +259,7 @@ def version_deprecate(*, version: ModelVersion, actor, reason: str, meta: Reques
     if len(reason) > 1000:
         raise DomainError("A deprecation reason is at most 1000 characters.", field="reason")
     locked = _lock(version)
-    if not _may_deprecate(locked, actor):
+    if not may(actor, Action.DEPRECATE, owner_id=locked.model.owner_id):
         raise Forbidden("Only the owner or staff can deprecate a version.")
     if locked.status != VersionStatus.PUBLISHED:
         raise _state_error(locked, "deprecate")
@@ -306,7 +275,7 @@ def version_deprecate(*, version: ModelVersion, actor, reason: str, meta: Reques
         users=[locked.model.owner],
         verb="deprecated",
         message=f"{actor.username} deprecated {locked.model.full_name} {locked.version}: {reason}",
-        url=_version_url(locked),
+        url=version_url(locked),
     )
     return locked
 
@@ -315,7 +284,7 @@ def version_deprecate(*, version: ModelVersion, actor, reason: str, meta: Reques
 def version_undeprecate(*, version: ModelVersion, actor, meta: RequestMeta | None = None) -> ModelVersion:
     """deprecated → published (undo)."""
     locked = _lock(version)
-    if not _may_deprecate(locked, actor):
+    if not may(actor, Action.DEPRECATE, owner_id=locked.model.owner_id):
         raise Forbidden("Only the owner or staff can undo a deprecation.")
     if locked.status != VersionStatus.DEPRECATED:
         raise _state_error(locked, "undeprecate")

@@ -7,6 +7,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from . import checks
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -62,3 +63,9 @@ def sweep_unsent_notifications() -> int:
         )[:500]
     )
     return send_notification_emails(ids) if ids else 0
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def refresh_review_checks(version_id: int) -> None:
+    """An evaluation of the version finished: store its open review's checks anew."""
+    checks.review_refresh_checks(version_id=version_id)

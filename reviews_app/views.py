@@ -11,23 +11,23 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts_app.roles import Action, may
+from evaluations_app import selectors as evaluations
+from evaluations_app.labels import metric_label, verdict
 from models_app import selectors as catalog
-from models_app.errors import Conflict, DomainError, Forbidden, NotFound
-from models_app.forms import add_domain_error
+from models_app.lookups import get_version as _get_version
+from models_app.lookups import version_url as _version_url
 from models_app.models import ModelVersion
+from registry_site.errors import Conflict, DomainError, Forbidden, NotFound
+from registry_site.forms import add_domain_error
 
-from . import selectors, services
+from . import checks, selectors, services
 from .diff import diff_snapshots, version_snapshot
 from .forms import AuditFilterForm, DecisionForm, DeprecateForm, QueueFilterForm, SubmitForm
 from .models import AuditEvent, Review
-from .permissions import is_reviewer
 
 QUEUE_PAGE_SIZE = 25
 PAGE_SIZE = 50
-
-
-def _may_see_queue(user) -> bool:
-    return user.is_staff or is_reviewer(user)
 
 
 def _get_review(request: HttpRequest, pk: int) -> Review:
@@ -35,22 +35,6 @@ def _get_review(request: HttpRequest, pk: int) -> Review:
         return selectors.review_get(user=request.user, pk=pk)
     except NotFound as error:
         raise Http404(error.detail) from None
-
-
-def _get_version(request: HttpRequest, owner: str, name: str, version: str) -> ModelVersion:
-    """404 unless the user may see the version (the services then decide who may change it)."""
-    try:
-        model = catalog.model_get(user=request.user, owner=owner, name=name)
-        return catalog.version_get(user=request.user, model=model, version=version)
-    except NotFound as error:
-        raise Http404(error.detail) from None
-
-
-def _version_url(version: ModelVersion) -> str:
-    model = version.model
-    return reverse(
-        "version-detail", kwargs={"owner": model.owner.username, "name": model.name, "version": version.version}
-    )
 
 
 def event_url(event: AuditEvent) -> str:
@@ -67,7 +51,7 @@ def event_url(event: AuditEvent) -> str:
 @login_required
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
-    if not _may_see_queue(request.user):
+    if not may(request.user, Action.SEE_QUEUE):
         # Owners land on what they can see: their own submissions.
         return redirect("my-submissions")
     form = QueueFilterForm(request.GET)
@@ -152,8 +136,17 @@ def _review_context(request: HttpRequest, review: Review, form: DecisionForm) ->
     history = list(selectors.reviews_of_version(version=version))
     user = request.user
     may_decide = (
-        review.is_open and is_reviewer(user) and review.submitted_by_id != user.pk and version.model.owner_id != user.pk
+        review.is_open
+        and may(user, Action.DECIDE, owner_id=version.model.owner_id)
+        and review.submitted_by_id != user.pk
     )
+    if review.is_open:
+        # An open review shows the checks as they stand now, from the same report the
+        # approval reads; a closed one what the reviewer saw when deciding.
+        report = checks.report(version, previous=previous)
+        review.checks, regressions = report.checks, report.regressions
+    else:
+        regressions = []
     return {
         "review": _label_checks(review),
         "version": version,
@@ -165,32 +158,23 @@ def _review_context(request: HttpRequest, review: Review, form: DecisionForm) ->
         "events": list(selectors.audit_list(version=version)[:PAGE_SIZE]),
         "form": form if may_decide else None,
         "is_own": review.submitted_by_id == user.pk or version.model.owner_id == user.pk,
-        **_metric_deltas(request, review, version, previous),
+        **_metric_deltas(request, version, previous, regressions),
     }
 
 
-def _metric_deltas(request: HttpRequest, review: Review, version: ModelVersion, previous: ModelVersion | None) -> dict:
+def _metric_deltas(
+    request: HttpRequest, version: ModelVersion, previous: ModelVersion | None, regressions: list[checks.Regression]
+) -> dict:
     """The verified metrics against the latest published version (b − a), regressions and
-    McNemar's verdict included, and whether the regression gate is closed."""
-    from models_app.evaluation import selectors as evaluations
-    from models_app.evaluation_views import metric_label, verdict
-
+    McNemar's verdict included; the gate's verdict is the report's, not computed again."""
     rows = evaluations.compare(user=request.user, a=previous, b=version) if previous else []
+    beyond = {(r.test_set_id, r.metric) for r in regressions}
     for row in rows:
-        test_set, headline = row["test_set"], evaluations.DEFAULT_METRIC[row["test_set"].task]
         for metric in row["metrics"]:
             metric["label"] = metric_label(metric["name"])
-            # The gate compares the headline metric's relative drop with the benchmark's threshold.
-            base = abs(metric["a"]) or 1.0
-            metric["beyond_gate"] = (
-                test_set.benchmark
-                and metric["name"] == headline
-                and metric["regression"]
-                and abs(metric["delta"]) / base > test_set.regression_threshold
-            )
+            metric["beyond_gate"] = (row["test_set"].pk, metric["name"]) in beyond
         row["verdict"] = verdict(row, previous, version)
-    gate_closed = any(c.get("name") == "regression" and c.get("status") == "fail" for c in review.checks)
-    return {"metric_deltas": rows, "regression_gate_closed": gate_closed}
+    return {"metric_deltas": rows, "regression_gate_closed": bool(regressions)}
 
 
 # --- Owners ---
@@ -274,7 +258,7 @@ def version_undeprecate(request: HttpRequest, owner: str, name: str, version: st
 @login_required
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_staff:
+    if not may(request.user, Action.READ_AUDIT):
         raise PermissionDenied("Only staff can read the audit log.")
     form = AuditFilterForm(request.GET, actions=selectors.audit_actions())
     filters = form.cleaned_data if form.is_valid() else {}

@@ -16,7 +16,8 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.contrib.auth import get_user_model
     from django.test import override_settings
 
-    from models_app.models import Blob, TestSet
+    from evaluations_app.models import TestSet
+    from models_app.models import Blob
     from reviews_app.models import AuditEvent
 
     media = tmp_path_factory.mktemp("demo-media")
@@ -93,7 +94,7 @@ def test_it_has_public_private_and_unpublished_versions_to_show_visibility(demo)
 
 @pytest.mark.django_db
 def test_its_benchmarks_have_leaderboards_from_finished_evaluations(demo):
-    from models_app.models import Evaluation, TestSet
+    from evaluations_app.models import Evaluation, TestSet
 
     assert TestSet.objects.filter(benchmark=True).count() >= 4
     succeeded = Evaluation.objects.filter(status="succeeded")

@@ -5,45 +5,20 @@ from django.http import HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from registry_site.errors import DomainError
+
 from .. import selectors, services
 from ..downloads import file_response
-from ..errors import DomainError, NotFound
 from ..filters import ModelFilter
-from ..models import ModelVersion, RegisteredModel
+from ..lookups import CatalogAPIView
 from . import serializers as s
 
 
-class RegistryAPIView(GenericAPIView):
-    """Base of every catalog endpoint: lookups by owner/name/version through selectors."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # No name, version or path holds a NUL; PostgreSQL refuses one in a query (a 500).
-        if any("\x00" in str(value) for value in kwargs.values()):
-            raise NotFound("Not found.")
-
-    def get_model(self) -> RegisteredModel:
-        return selectors.model_get(user=self.request.user, owner=self.kwargs["owner"], name=self.kwargs["name"])
-
-    def get_editable_model(self) -> RegisteredModel:
-        return selectors.model_get_editable(
-            user=self.request.user, owner=self.kwargs["owner"], name=self.kwargs["name"]
-        )
-
-    def get_version(self, model: RegisteredModel | None = None) -> ModelVersion:
-        model = model or self.get_model()
-        return selectors.version_get(user=self.request.user, model=model, version=self.kwargs["version"])
-
-    def get_editable_version(self) -> ModelVersion:
-        return self.get_version(self.get_editable_model())
-
-
-class ModelListView(RegistryAPIView):
+class ModelListView(CatalogAPIView):
     serializer_class = s.ModelSerializer
     filterset_class = ModelFilter
 
@@ -69,7 +44,7 @@ class ModelListView(RegistryAPIView):
         return Response(self.get_serializer(model).data, status=status.HTTP_201_CREATED)
 
 
-class ModelDetailView(RegistryAPIView):
+class ModelDetailView(CatalogAPIView):
     serializer_class = s.ModelUpdateSerializer
 
     @extend_schema(operation_id="models_retrieve", summary="One model")
@@ -92,7 +67,7 @@ class ModelDetailView(RegistryAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class VersionListView(RegistryAPIView):
+class VersionListView(CatalogAPIView):
     serializer_class = s.VersionSerializer
     filter_backends: list = []  # the catalog's filters are for models, not versions
 
@@ -118,7 +93,7 @@ class VersionListView(RegistryAPIView):
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
 
-class VersionDetailView(RegistryAPIView):
+class VersionDetailView(CatalogAPIView):
     serializer_class = s.VersionUpdateSerializer
 
     @extend_schema(operation_id="versions_retrieve", summary="One version")
@@ -137,7 +112,7 @@ class VersionDetailView(RegistryAPIView):
         return Response(self.get_serializer(self.get_version()).data)
 
 
-class FileListView(RegistryAPIView):
+class FileListView(CatalogAPIView):
     serializer_class = s.FileSerializer
     pagination_class = None  # a version has a handful of files; the list is never paged
     filter_backends: list = []
@@ -170,7 +145,7 @@ class FileListView(RegistryAPIView):
         return Response(self.get_serializer(model_file).data, status=status.HTTP_201_CREATED)
 
 
-class FileDetailView(RegistryAPIView):
+class FileDetailView(CatalogAPIView):
     serializer_class = s.FileSerializer
 
     def perform_content_negotiation(self, request, force=False):

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from models_app.api.urls import VERSION
-
 from . import views
+
+VERSION = "models/<str:owner>/<str:name>/versions/<str:version>/"
 
 urlpatterns = [
     path(VERSION + "submit/", views.SubmitView.as_view(), name="api-version-submit"),

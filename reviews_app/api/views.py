@@ -4,27 +4,28 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView, ListAPIView
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from accounts_app.roles import Action, ActionPermission, may
 from models_app.api.serializers import VersionSerializer
-from models_app.api.views import RegistryAPIView
+from models_app.lookups import CatalogAPIView
 from models_app.models import Task
+from registry_site.api import BaseAPIView
 
 from .. import selectors, services
 from ..models import AuditEvent, ReviewStatus
-from ..permissions import is_reviewer
 from ..services import RequestMeta
 from . import serializers as s
 
 
-def _version_response(view: RegistryAPIView, version) -> Response:
+def _version_response(view: CatalogAPIView, version) -> Response:
     version = view.get_version(view.get_model())
     return Response(VersionSerializer(version, context=view.get_serializer_context()).data)
 
 
-class SubmitView(RegistryAPIView):
+class SubmitView(CatalogAPIView):
     serializer_class = s.SubmitSerializer
     permission_classes = [IsAuthenticated]
 
@@ -43,7 +44,7 @@ class SubmitView(RegistryAPIView):
         return Response(s.ReviewSerializer(review, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-class DeprecateView(RegistryAPIView):
+class DeprecateView(CatalogAPIView):
     serializer_class = s.DeprecateSerializer
     permission_classes = [IsAuthenticated]
 
@@ -63,7 +64,7 @@ class DeprecateView(RegistryAPIView):
         return _version_response(self, version)
 
 
-class UndeprecateView(RegistryAPIView):
+class UndeprecateView(CatalogAPIView):
     serializer_class = VersionSerializer
     permission_classes = [IsAuthenticated]
 
@@ -100,7 +101,7 @@ class ReviewFilter(filters.FilterSet):
         # Reviewers (and staff) work through the open queue; everyone else follows their own
         # submissions, decided ones included, since the decision and its comment are the news.
         user = self.request.user
-        return ReviewStatus.OPEN if user.is_staff or is_reviewer(user) else "all"
+        return ReviewStatus.OPEN if may(user, Action.SEE_QUEUE) else "all"
 
 
 class ReviewListView(ListAPIView):
@@ -118,7 +119,7 @@ class ReviewListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class ReviewDetailView(GenericAPIView):
+class ReviewDetailView(BaseAPIView):
     serializer_class = s.ReviewSerializer
     permission_classes = [IsAuthenticated]
 
@@ -127,7 +128,7 @@ class ReviewDetailView(GenericAPIView):
         return Response(self.get_serializer(selectors.review_get(user=request.user, pk=pk)).data)
 
 
-class DecisionView(GenericAPIView):
+class DecisionView(BaseAPIView):
     serializer_class = s.DecisionSerializer
     permission_classes = [IsAuthenticated]
 
@@ -157,7 +158,7 @@ class AuditFilter(filters.FilterSet):
 
 class AuditListView(ListAPIView):
     serializer_class = s.AuditEventSerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = [ActionPermission.of(Action.READ_AUDIT)]
     filterset_class = AuditFilter
 
     def get_queryset(self):
@@ -181,7 +182,7 @@ class NotificationListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class NotificationReadView(GenericAPIView):
+class NotificationReadView(BaseAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.NotificationSerializer
 

@@ -14,9 +14,10 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from models_app.evaluation import services as ev
-from models_app.models import Evaluation, ModelVersion, TestSet, VersionStatus
-from models_app.tasks import run_evaluation
+from evaluations_app import services as ev
+from evaluations_app.models import Evaluation, TestSet
+from evaluations_app.tasks import run_evaluation
+from models_app.models import ModelVersion, VersionStatus
 from tests.factories import UserFactory, make_model, make_version
 from tests.web_evaluation.conftest import csv_bytes, onnx_bytes
 

@@ -12,7 +12,7 @@ from models_app.models import VersionStatus
 from reviews_app import services
 from reviews_app.models import Review
 from tests.factories import UserFactory, make_model, make_version
-from tests.web_reviews.conftest import GOOD_CARD, SIGNATURE, make_reviewer
+from tests.web_reviews.conftest import GOOD_CARD, SIGNATURE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,10 +20,7 @@ COMMENT = "Please add the label map (labels.txt) so callers can decode the predi
 
 
 @pytest.fixture
-def cast(db):
-    owner = UserFactory(username="olivia")
-    reviewer = UserFactory(username="rita")
-    make_reviewer(reviewer)
+def cast(db, owner, reviewer):
     model = make_model(
         owner, "wine-quality", description=GOOD_CARD, summary="Rates Portuguese wines from their chemistry"
     )

@@ -15,9 +15,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from models_app.evaluation import services as ev
-from models_app.models import Evaluation, EvaluationStatus
-from models_app.tasks import run_evaluation
+from evaluations_app import services as ev
+from evaluations_app.models import Evaluation, EvaluationStatus
+from evaluations_app.tasks import run_evaluation
+from registry_site.errors import DomainError
 from tests.factories import make_model, make_version
 
 from . import crafted
@@ -115,7 +116,7 @@ def marker():
 def test_a_malicious_pickle_is_never_loaded_when_pickle_is_off(owner, test_set, marker, settings):
     settings.EVALUATE_PICKLE = False
     version = make_version(make_model(owner), files={"model.pkl": crafted.malicious_pickle(f"touch {marker}")})
-    with pytest.raises(ev.DomainError) as refused:
+    with pytest.raises(DomainError) as refused:
         ev.evaluation_request(version=version, test_set=test_set, actor=owner)
     assert refused.value.code == "no_runnable_file"
     assert not Evaluation.objects.exists()

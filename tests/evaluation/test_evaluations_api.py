@@ -12,10 +12,11 @@ from django.utils import timezone
 from sklearn import metrics as skm
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
+from evaluations_app import services as ev
+from evaluations_app.models import Evaluation, EvaluationStatus
+from evaluations_app.tasks import run_evaluation
 from models_app.blobs import blob_open
-from models_app.evaluation import services as ev
-from models_app.models import Evaluation, EvaluationStatus, VersionStatus
-from models_app.tasks import run_evaluation
+from models_app.models import VersionStatus
 from tests.api.helpers import API, assert_error, version_url
 from tests.conftest import client_for
 from tests.factories import make_model, make_version
@@ -68,7 +69,8 @@ def test_reviewers_and_staff_may_request_evaluations(reviewer, staff, version, t
 
 def test_outsiders_and_anonymous_users_may_not(outsider_api, api, owner, test_set, version):
     assert_error(request_evaluation(outsider_api), 403, "forbidden")
-    assert request_evaluation(api).status_code in (400, 401, 403)
+    assert_error(request_evaluation(api), 401, "not_authenticated")
+    assert not Evaluation.objects.exists()
     private = make_version(
         make_model(owner, name="secret", visibility="private"), files={"m.onnx": b"x"}, status=VersionStatus.PUBLISHED
     )

@@ -7,7 +7,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from models_app.evaluation.metrics import (
+from evaluations_app.engine.metrics import (
     InvalidOutput,
     bootstrap_intervals,
     classification_report,
@@ -113,7 +113,7 @@ def test_mcnemar_finds_a_real_difference_and_not_a_fake_one():
 
 
 def test_macro_f1_from_a_confusion_matrix_equals_scikit_learn():
-    from models_app.evaluation.metrics import f1_macro_from_confusion
+    from evaluations_app.engine.metrics import f1_macro_from_confusion
 
     rng = np.random.default_rng(1)
     for _ in range(5):

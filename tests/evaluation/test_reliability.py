@@ -19,9 +19,11 @@ from django.db import connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from models_app.evaluation import services as ev
-from models_app.models import Evaluation, EvaluationStatus, VersionStatus
-from models_app.tasks import recover_evaluations, run_evaluation
+from evaluations_app import services as ev
+from evaluations_app import worker
+from evaluations_app.models import Evaluation, EvaluationStatus
+from evaluations_app.tasks import recover_evaluations, run_evaluation
+from models_app.models import VersionStatus
 from tests.api.helpers import API, version_url
 from tests.factories import make_model, make_version
 
@@ -94,8 +96,8 @@ def test_submitting_while_the_broker_is_down_still_submits(
 
 def test_only_one_claim_of_an_evaluation_wins(owner, version, iris_data):
     evaluation = ev.evaluation_request(version=version, test_set=iris_test_set(owner, iris_data), actor=owner)
-    assert ev.evaluation_claim(evaluation_id=evaluation.pk) is True
-    assert ev.evaluation_claim(evaluation_id=evaluation.pk) is False
+    assert worker.evaluation_claim(evaluation_id=evaluation.pk) is True
+    assert worker.evaluation_claim(evaluation_id=evaluation.pk) is False
     evaluation.refresh_from_db()
     assert (evaluation.status, evaluation.attempts) == (EvaluationStatus.RUNNING, 1)
 
@@ -103,7 +105,7 @@ def test_only_one_claim_of_an_evaluation_wins(owner, version, iris_data):
 def test_a_duplicate_delivery_does_not_run_the_evaluation_twice(owner, version, iris_data, monkeypatch):
     evaluation = ev.evaluation_request(version=version, test_set=iris_test_set(owner, iris_data), actor=owner)
     runs = []
-    from models_app.evaluation import runner
+    from evaluations_app.engine import runner
 
     real = runner.run_model
     monkeypatch.setattr(runner, "run_model", lambda e: runs.append(e.pk) or real(e))
@@ -126,7 +128,7 @@ def test_two_workers_claiming_at_once_only_one_wins(owner, version, iris_data):
     def claim(_):
         try:
             barrier.wait()
-            return ev.evaluation_claim(evaluation_id=evaluation.pk)
+            return worker.evaluation_claim(evaluation_id=evaluation.pk)
         finally:
             connection.close()
 

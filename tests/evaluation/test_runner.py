@@ -11,9 +11,9 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from models_app.evaluation import services as ev
-from models_app.models import Evaluation, EvaluationStatus
-from models_app.tasks import run_evaluation
+from evaluations_app import services as ev
+from evaluations_app.models import Evaluation, EvaluationStatus
+from evaluations_app.tasks import run_evaluation
 from tests.factories import make_model, make_version
 
 

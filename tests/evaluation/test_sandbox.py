@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from models_app.evaluation.sandbox import Limits, run_in_sandbox, sandbox_workdir
+from evaluations_app.engine.sandbox import Limits, run_in_sandbox, sandbox_workdir
 
 LIMITS = Limits(memory_bytes=512 * 1024**2, cpu_seconds=2, wall_seconds=4, file_bytes=8 * 1024**2, processes=32)
 

@@ -4,9 +4,11 @@ checks; a benchmark regression blocks approval unless overridden with a comment.
 import pytest
 from django.utils import timezone
 
-from models_app.evaluation import services as ev
-from models_app.models import Evaluation, EvaluationStatus, VersionStatus
-from models_app.tasks import run_evaluation
+from evaluations_app import services as ev
+from evaluations_app.models import Evaluation, EvaluationStatus
+from evaluations_app.tasks import run_evaluation
+from models_app.models import VersionStatus
+from reviews_app import checks as review_checks
 from reviews_app import services as review_services
 from reviews_app.models import AuditEvent, Review
 from tests.api.helpers import API, assert_error
@@ -37,7 +39,7 @@ def checks_of(review: Review) -> dict[str, dict]:
 
 
 def test_submitting_queues_evaluations_on_declared_and_benchmark_test_sets_only(
-    owner, staff, model, iris_data, sent, django_capture_on_commit_callbacks
+    owner, staff, model, iris_data, sent, eager_broker, django_capture_on_commit_callbacks
 ):
     declared = iris_test_set(owner, iris_data, name="declared")
     benchmark = iris_test_set(staff, iris_data, name="benchmark")
@@ -61,8 +63,11 @@ def test_submitting_queues_evaluations_on_declared_and_benchmark_test_sets_only(
     assert checks_of(review)["evaluations"]["status"] == "warn"
     assert "Still evaluating" in checks_of(review)["evaluations"]["message"]
 
+    # Each finished evaluation announces itself after commit; the review's receiver enqueues
+    # the refresh of its checks, which the eager broker runs here.
     for evaluation in queued:
-        run_evaluation(evaluation.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            run_evaluation(evaluation.pk)
     check = checks_of(review)["evaluations"]
     assert (check["status"], check["message"]) == ("pass", "Evaluations finished on 2 test set(s).")
 
@@ -73,12 +78,15 @@ def crafted_prices():
     return SimpleUploadedFile("p.csv", b"a,b,c,d,price\n1,2,3,4,10.5\n5,6,7,8,2\n")
 
 
-def test_a_failed_evaluation_fails_the_check(owner, model, iris_data, sent, django_capture_on_commit_callbacks):
+def test_a_failed_evaluation_fails_the_check(
+    owner, model, iris_data, sent, eager_broker, django_capture_on_commit_callbacks
+):
     model.evaluate_on.add(iris_test_set(owner, iris_data))
     version = make_version(model, files={"model.onnx": crafted.wrong_length_model()}, signature=SIGNATURE)
     with django_capture_on_commit_callbacks(execute=True):
         review = review_services.version_submit(version=version, actor=owner)
-    run_evaluation(Evaluation.objects.get().pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_evaluation(Evaluation.objects.get().pk)
     check = checks_of(review)["evaluations"]
     assert (check["status"], check["message"]) == ("fail", "Evaluation failed on olivia/iris-test.")
 
@@ -102,7 +110,7 @@ def regressed(owner, staff, model, reviewer, iris_data):
     candidate = make_version(model, "1.1.0", files={"model.onnx": b"two"}, signature=SIGNATURE)
     review = review_services.version_submit(version=candidate, actor=owner)
     _succeeded(candidate, benchmark, 0.80)
-    review_services.review_refresh_checks(version_id=candidate.pk)
+    review_checks.review_refresh_checks(version_id=candidate.pk)
     return review
 
 
@@ -144,7 +152,7 @@ def test_a_drop_within_the_gate_does_not_block(owner, staff, model, reviewer, ir
     candidate = make_version(model, "1.1.0", files={"model.onnx": b"two"}, signature=SIGNATURE)
     review = review_services.version_submit(version=candidate, actor=owner)
     _succeeded(candidate, benchmark, 0.88)
-    review_services.review_refresh_checks(version_id=candidate.pk)
+    review_checks.review_refresh_checks(version_id=candidate.pk)
     assert checks_of(review)["regression"]["status"] == "pass"
     assert decide(reviewer, review, decision="approve").status_code == 200
     assert "regression_override" not in AuditEvent.objects.get(action="review.approve").data

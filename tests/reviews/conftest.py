@@ -3,18 +3,13 @@
 from collections.abc import Callable
 
 import pytest
-from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
-from rest_framework.test import APIClient
 
 from models_app.models import ModelVersion, RegisteredModel, VersionStatus
 from registry_site.celery import app as celery_app
 from reviews_app import services
 from reviews_app.models import Review
-from reviews_app.permissions import DECIDE_PERMISSION, REVIEWERS_GROUP
 
-from ..conftest import client_for
-from ..factories import UserFactory, make_model, make_version
+from ..factories import make_model, make_version
 
 GOOD_CARD = (
     "# Iris classifier\n\n"
@@ -29,29 +24,6 @@ SIGNATURE = {
 }
 
 
-def make_reviewer(username: str, **fields):
-    user = UserFactory(username=username, **fields)
-    # Migration 0002 creates the group; a transactional test's flush removes it again.
-    group, created = Group.objects.get_or_create(name=REVIEWERS_GROUP)
-    if created:
-        app_label, codename = DECIDE_PERMISSION
-        group.permissions.add(Permission.objects.get(codename=codename, content_type__app_label=app_label))
-    group.user_set.add(user)
-    return user
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture(autouse=True)
 def _no_broker():
     """No test talks to a real broker: `.delay` runs the task in-process (eager)."""
@@ -59,37 +31,6 @@ def _no_broker():
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
-
-
-@pytest.fixture
-def reviewer(db):
-    return make_reviewer("rita")
-
-
-@pytest.fixture
-def second_reviewer(db):
-    return make_reviewer("ravi")
-
-
-@pytest.fixture
-def superuser(db):
-    """A superuser outside the reviewers group: sees everything, decides nothing."""
-    return UserFactory(username="sue", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def reviewer_api(reviewer) -> APIClient:
-    return client_for(reviewer)
-
-
-@pytest.fixture
-def second_reviewer_api(second_reviewer) -> APIClient:
-    return client_for(second_reviewer)
-
-
-@pytest.fixture
-def superuser_api(superuser) -> APIClient:
-    return client_for(superuser)
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from models_app.errors import Conflict
 from models_app.models import ModelVersion, VersionStatus
+from registry_site.errors import Conflict
 from reviews_app import services
 from reviews_app.models import AuditEvent, Review, ReviewStatus
+from tests.factories import make_reviewer
 
 from ..factories import make_model, make_version
-from .conftest import make_reviewer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 20

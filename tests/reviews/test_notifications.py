@@ -7,9 +7,10 @@ from django.core import mail
 
 from reviews_app import services, tasks
 from reviews_app.models import Notification
+from tests.factories import make_reviewer
 
 from ..api.helpers import API
-from .conftest import make_reviewer, reload
+from .conftest import reload
 from .helpers import decision_url, deprecate_url, submit_url
 
 pytestmark = pytest.mark.django_db

@@ -5,15 +5,16 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from accounts_app.roles import is_reviewer, reviewers
 from models_app.models import VersionStatus
 from reviews_app import services
 from reviews_app.models import AuditEvent, Review, ReviewStatus
-from reviews_app.permissions import is_reviewer, reviewers
+from tests.factories import make_reviewer
 
 from ..api.helpers import assert_error
 from ..conftest import client_for
 from ..factories import UserFactory, make_model, make_version
-from .conftest import make_reviewer, reload
+from .conftest import reload
 from .helpers import decision_url, deprecate_url, review_url, submit_url, undeprecate_url
 
 pytestmark = pytest.mark.django_db

@@ -1,29 +1,7 @@
 import pytest
-from django.test import Client
 
 from models_app.models import VersionStatus
 from tests.factories import make_model, make_version
-
-
-def login_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def owner_client(owner) -> Client:
-    return login_client(owner)
-
-
-@pytest.fixture
-def outsider_client(outsider) -> Client:
-    return login_client(outsider)
-
-
-@pytest.fixture
-def staff_client(staff) -> Client:
-    return login_client(staff)
 
 
 @pytest.fixture

@@ -6,21 +6,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 
-from models_app.evaluation import services as ev
-from models_app.models import Evaluation, EvaluationStatus, ModelVersion, TestSet
+from evaluations_app import services as ev
+from evaluations_app import worker
+from evaluations_app.models import Evaluation, EvaluationStatus, TestSet
+from models_app.models import ModelVersion
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-
-
-def login_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def csv_bytes(X, y, names=FEATURES, target="target") -> bytes:
@@ -87,21 +81,6 @@ def finish(version: ModelVersion, test_set: TestSet, *, accuracy: float, wrong: 
         rows_per_second=12345.0,
         wall_seconds=0.5,
     )
-    ev.evaluation_succeed(evaluation_id=evaluation.pk, outcome=outcome)
+    worker.evaluation_succeed(evaluation_id=evaluation.pk, outcome=outcome)
     evaluation.refresh_from_db()
     return evaluation
-
-
-@pytest.fixture
-def owner_client(owner) -> Client:
-    return login_client(owner)
-
-
-@pytest.fixture
-def outsider_client(outsider) -> Client:
-    return login_client(outsider)
-
-
-@pytest.fixture
-def staff_client(staff) -> Client:
-    return login_client(staff)

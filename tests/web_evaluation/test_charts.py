@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from models_app import charts
+from evaluations_app import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

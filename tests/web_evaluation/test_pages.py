@@ -7,7 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from models_app.models import EvaluationStatus, TestSet, VersionStatus
+from evaluations_app.models import EvaluationStatus, TestSet
+from models_app.models import VersionStatus
 from tests.factories import make_model, make_version
 
 from .conftest import csv_bytes, finish, make_test_set
@@ -209,11 +210,12 @@ def _version_url(version) -> str:
 
 
 def test_failed_and_active_evaluations_show_their_status_and_sentence(owner_client, owner, public_set):
-    from models_app.evaluation import services as ev
+    from evaluations_app import services as ev
+    from evaluations_app import worker
 
     version = make_version(make_model(owner, "flaky"), "1.0.0", files={"m.onnx": b"x"})
     failed = ev.evaluation_request(version=version, test_set=public_set, actor=owner, predictions_path="m.onnx")
-    ev.evaluation_fail(
+    worker.evaluation_fail(
         evaluation_id=failed.pk, code="features", reason="The model expects 4 features, the test set has 13."
     )
     other = make_test_set(owner, "second")
@@ -299,7 +301,7 @@ def test_compare_of_a_private_model_is_404_for_others(outsider_client, owner):
 
 def test_status_of_a_version_page_evaluation_is_in_the_api_for_the_poller(owner_client, owner, public_set):
     version = make_version(make_model(owner, "polled", visibility="private"), "1.0.0", files={"m.onnx": b"x"})
-    from models_app.evaluation import services as ev
+    from evaluations_app import services as ev
 
     evaluation = ev.evaluation_request(version=version, test_set=public_set, actor=owner, predictions_path="m.onnx")
     data = owner_client.get(reverse("api-evaluation-detail", kwargs={"pk": evaluation.pk})).json()

@@ -8,9 +8,9 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from models_app.evaluation import services as ev
-from models_app.models import Evaluation, EvaluationStatus
-from models_app.tasks import run_evaluation
+from evaluations_app import services as ev
+from evaluations_app.models import Evaluation, EvaluationStatus
+from evaluations_app.tasks import run_evaluation
 from tests.factories import make_model, make_version
 
 from .conftest import FEATURES, csv_bytes, onnx_bytes

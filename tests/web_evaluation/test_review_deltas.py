@@ -4,13 +4,13 @@ and the regression gate: blocked approval as a form error, and the override chec
 import pytest
 from django.urls import reverse
 
-from models_app.models import TestSet, VersionStatus
+from evaluations_app.models import TestSet
+from models_app.models import VersionStatus
 from reviews_app import services as reviews
 from reviews_app.models import AuditEvent, Review
-from tests.factories import make_model, make_version
-from tests.web_reviews.conftest import make_reviewer
+from tests.factories import login_client, make_model, make_version
 
-from .conftest import finish, login_client, make_test_set
+from .conftest import finish, make_test_set
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def regressed(owner, reviewer):
     """1.1.0 in review: its accuracy on a benchmark fell from 0.95 to 0.80 against 1.0.0 (gate 2%)."""
-    make_reviewer(reviewer)
     benchmark = make_test_set(owner, "bench")
     TestSet.objects.filter(pk=benchmark.pk).update(benchmark=True)
     benchmark.refresh_from_db()
@@ -72,7 +71,6 @@ def test_override_with_a_comment_approves_and_is_audited(regressed, reviewer):
 
 
 def test_first_version_has_no_deltas_and_no_override(owner, reviewer):
-    make_reviewer(reviewer)
     version = make_version(make_model(owner, "fresh"), "1.0.0", files={"m.onnx": b"1"})
     review = reviews.version_submit(version=version, actor=owner)
     response = login_client(reviewer).get(reverse("review-detail", kwargs={"pk": review.pk}))

@@ -5,14 +5,13 @@ from django.urls import reverse
 
 from reviews_app import services
 from reviews_app.models import Notification
-
-from .conftest import login_client
+from tests.factories import login_client
 
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_reads_and_filters_the_audit_log(staff_client, review, reviewer_in_group):
-    services.review_decide(review=review, actor=reviewer_in_group, decision="approve")
+def test_staff_reads_and_filters_the_audit_log(staff_client, review, reviewer):
+    services.review_decide(review=review, actor=reviewer, decision="approve")
     response = staff_client.get(reverse("audit-log"))
     assert response.status_code == 200
     actions = [e.action for e in response.context["page"].object_list]
@@ -30,7 +29,7 @@ def test_staff_reads_and_filters_the_audit_log(staff_client, review, reviewer_in
     assert listed(action="no.such.action") == ["review.approve", "version.submit"]  # junk filter ignored
 
 
-@pytest.mark.parametrize("who", ["owner", "outsider", "reviewer_in_group"])
+@pytest.mark.parametrize("who", ["owner", "outsider", "reviewer"])
 def test_audit_log_is_for_staff_only(request, who, review):
     assert login_client(request.getfixturevalue(who)).get(reverse("audit-log")).status_code == 403
 
@@ -39,7 +38,7 @@ def test_audit_log_asks_the_anonymous_to_log_in(client, db):
     assert client.get(reverse("audit-log")).status_code == 302
 
 
-def test_notifications_list_and_mark_all_read(reviewer_client, review, reviewer_in_group):
+def test_notifications_list_and_mark_all_read(reviewer_client, review, reviewer):
     home = reviewer_client.get(reverse("home")).content.decode()
     assert 'nav-count-unread">1<' in home
     response = reviewer_client.get(reverse("notification-list"))
@@ -48,7 +47,7 @@ def test_notifications_list_and_mark_all_read(reviewer_client, review, reviewer_
     assert reverse("review-detail", args=[review.pk]) in html and "is-unread" in html
     response = reviewer_client.post(reverse("notification-list"), follow=True)
     assert "Marked 1 notification as read." in response.content.decode()
-    assert not Notification.objects.filter(user=reviewer_in_group, read_at__isnull=True).exists()
+    assert not Notification.objects.filter(user=reviewer, read_at__isnull=True).exists()
     assert "nav-count-unread" not in reviewer_client.get(reverse("home")).content.decode()
 
 
@@ -59,8 +58,8 @@ def test_notifications_are_private(outsider_client, review):
     assert Notification.objects.filter(read_at__isnull=True).count() == 1  # the reviewer's stays unread
 
 
-def test_owner_is_notified_of_the_decision(owner_client, review, reviewer_in_group):
-    services.review_decide(review=review, actor=reviewer_in_group, decision="request_changes", comment="Fix the card.")
+def test_owner_is_notified_of_the_decision(owner_client, review, reviewer):
+    services.review_decide(review=review, actor=reviewer, decision="request_changes", comment="Fix the card.")
     html = owner_client.get(reverse("notification-list")).content.decode()
     assert "rita requested changes to olivia/iris-classifier 1.1.0: Fix the card." in html
 

@@ -3,12 +3,11 @@
 import pytest
 from django.urls import reverse
 
+from accounts_app.roles import Role
 from models_app.models import VersionStatus
 from reviews_app import services
 from reviews_app.models import AuditEvent, Review
-from tests.factories import make_model, make_version
-
-from .conftest import login_client, make_reviewer
+from tests.factories import grant, login_client, make_model, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +48,8 @@ def test_queue_filters_by_task_submitter_and_failing_checks(reviewer_client, rev
     assert listed(task="not-a-task") == [review.pk, failing_review.pk]  # a junk filter is ignored, not a 500
 
 
-def test_queue_leaves_out_decided_submissions(reviewer_client, review, reviewer_in_group):
-    services.review_decide(review=review, actor=reviewer_in_group, decision="approve")
+def test_queue_leaves_out_decided_submissions(reviewer_client, review, reviewer):
+    services.review_decide(review=review, actor=reviewer, decision="approve")
     response = reviewer_client.get(reverse("review-queue"))
     assert list(response.context["page"].object_list) == []
     assert "Nothing waiting" in response.content.decode()
@@ -199,18 +198,16 @@ def test_a_second_decision_gets_a_409_page_that_says_what_happened(reviewer_clie
     response = reviewer_client.post(_url(review), {"decision": "approve"})
     assert response.status_code == 409
     html = response.content.decode()
-    assert "rafael" in html and "Reject" in html and "Wrong data set." in html
+    assert "ravi" in html and "Reject" in html and "Wrong data set." in html
     assert "Your decision was not recorded." in html
     draft.refresh_from_db()
     assert draft.status == VersionStatus.REJECTED
 
 
-def test_a_reviewer_cannot_decide_on_their_own_submission(reviewer_in_group):
-    own = make_model(reviewer_in_group, "my-own")
-    own_review = services.version_submit(
-        version=make_version(own, "1.0.0", files={"x.bin": b"x"}), actor=reviewer_in_group
-    )
-    client = login_client(reviewer_in_group)
+def test_a_reviewer_cannot_decide_on_their_own_submission(reviewer):
+    own = make_model(reviewer, "my-own")
+    own_review = services.version_submit(version=make_version(own, "1.0.0", files={"x.bin": b"x"}), actor=reviewer)
+    client = login_client(reviewer)
     page = client.get(_url(own_review))
     assert page.context["form"] is None and "your own submission" in page.content.decode()
     response = client.post(_url(own_review), {"decision": "approve"})
@@ -222,10 +219,8 @@ def test_a_reviewer_cannot_decide_on_their_own_submission(reviewer_in_group):
 # --- My submissions ---
 
 
-def test_my_submissions_lists_status_decision_and_comment(owner_client, review, reviewer_in_group):
-    services.review_decide(
-        review=review, actor=reviewer_in_group, decision="request_changes", comment="Needs a license file."
-    )
+def test_my_submissions_lists_status_decision_and_comment(owner_client, review, reviewer):
+    services.review_decide(review=review, actor=reviewer, decision="request_changes", comment="Needs a license file.")
     response = owner_client.get(reverse("my-submissions"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -245,5 +240,5 @@ def test_nav_shows_open_reviews_for_reviewers_only(reviewer_client, owner_client
     html = reviewer_client.get(reverse("home")).content.decode()
     assert reverse("review-queue") in html and 'title="1 open submission"' in html
     assert f'href="{reverse("review-queue")}"' not in owner_client.get(reverse("home")).content.decode()
-    make_reviewer(outsider)
+    grant(outsider, Role.REVIEWER)
     assert 'title="1 open submission"' in login_client(outsider).get(reverse("home")).content.decode()

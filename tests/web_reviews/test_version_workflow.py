@@ -7,9 +7,7 @@ from django.urls import reverse
 from models_app.models import VersionStatus
 from reviews_app import services
 from reviews_app.models import AuditEvent, Review
-from tests.factories import make_version
-
-from .conftest import login_client
+from tests.factories import login_client, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +33,7 @@ def test_a_draft_without_files_says_to_upload_first(owner_client, model):
     assert _action_url("version-submit", empty) not in html
 
 
-def test_owner_submits_through_the_version_page(owner_client, draft, reviewer_in_group):
+def test_owner_submits_through_the_version_page(owner_client, draft, reviewer):
     response = owner_client.post(_action_url("version-submit", draft), {"note": "New solver"}, REMOTE_ADDR="10.0.0.9")
     assert response.status_code == 302 and response["Location"] == _version_url(draft)
     draft.refresh_from_db()
@@ -43,7 +41,7 @@ def test_owner_submits_through_the_version_page(owner_client, draft, reviewer_in
     review = Review.objects.get(version=draft)
     assert review.submission_note == "New solver" and review.is_open
     assert AuditEvent.objects.get(action="version.submit", version=draft).ip_address == "10.0.0.9"
-    assert reviewer_in_group.notifications.count() == 1
+    assert reviewer.notifications.count() == 1
     page = owner_client.get(_version_url(draft))
     html = page.content.decode()
     assert "Submitted for review" in html and "Files are frozen while the version is in review." in html
@@ -76,10 +74,8 @@ def test_others_cannot_submit_someone_elses_version(outsider_client, staff_clien
     assert draft.status == VersionStatus.DRAFT
 
 
-def test_resubmitting_after_changes_requested(owner_client, review, draft, reviewer_in_group):
-    services.review_decide(
-        review=review, actor=reviewer_in_group, decision="request_changes", comment="Rename the file."
-    )
+def test_resubmitting_after_changes_requested(owner_client, review, draft, reviewer):
+    services.review_decide(review=review, actor=reviewer, decision="request_changes", comment="Rename the file.")
     html = owner_client.get(_version_url(draft)).content.decode()
     assert "Rename the file." in html and 'id="submit"' in html and 'id="upload-form"' in html
     owner_client.post(_action_url("version-submit", draft), {"note": "Renamed"})
@@ -93,10 +89,8 @@ def test_published_version_says_its_files_are_frozen(owner_client, model):
     assert "Files are frozen after publication" in html and 'id="upload-form"' not in html
 
 
-def test_review_comments_are_not_shown_to_the_public(client, review, draft, reviewer_in_group):
-    services.review_decide(
-        review=review, actor=reviewer_in_group, decision="approve", comment="Internal: looks fine to me."
-    )
+def test_review_comments_are_not_shown_to_the_public(client, review, draft, reviewer):
+    services.review_decide(review=review, actor=reviewer, decision="approve", comment="Internal: looks fine to me.")
     html = client.get(_version_url(draft)).content.decode()
     assert "review.approve" in html  # the history's transitions are public
     assert "Internal: looks fine to me." not in html

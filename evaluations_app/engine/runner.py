@@ -12,10 +12,12 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from ..blobs import blob_open
+from models_app.blobs import blob_open
+
 from ..models import Evaluation, EvaluationSource
 from . import metrics as m
 from .sandbox import Limits, SandboxResult, run_in_sandbox, sandbox_workdir
@@ -249,8 +251,6 @@ def run_predictions(evaluation: Evaluation) -> Outcome:
     The file is a CSV with a `prediction` column, one row per test-set row in order,
     and optional `proba_<class>` columns. It is data, read by pandas; no code runs.
     """
-    import pandas as pd
-
     test_set = evaluation.test_set
     model_file = evaluation.model_file
     y = load_target(test_set)

@@ -1,29 +1,22 @@
-"""Writes of the evaluation side: test sets, evaluation requests, claims and results."""
+"""Writes of the request side of evaluation: test sets, and evaluations asked for by a
+user or by a submission. What a worker does with them is in worker.py."""
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.utils import timezone
+from django.db.models import Q
 
-from ..blobs import blob_store
-from ..errors import Conflict, DomainError, Forbidden
-from ..formats import Format
-from ..models import (
-    Blob,
-    Evaluation,
-    EvaluationSource,
-    EvaluationStatus,
-    ModelFile,
-    ModelVersion,
-    TestSet,
-    TestSetTask,
-    Visibility,
-)
-from ..services import _full_clean
-from .tables import features_and_target, read_table, validate_table
+from accounts_app.roles import Action, may
+from models_app.blobs import blob_sha256_of, blob_store
+from models_app.formats import Format
+from models_app.models import Blob, ModelFile, ModelVersion, Visibility
+from registry_site.errors import Conflict, DomainError, Forbidden, full_clean
+
+from .arrays import array_store
+from .engine.tables import features_and_target, read_table, validate_table
+from .models import Evaluation, EvaluationSource, EvaluationStatus, TestSet, TestSetTask
+from .tasks import evaluation_enqueue
 
 log = logging.getLogger(__name__)
 RUNNABLE_FORMATS = (Format.ONNX, Format.SKOPS)
@@ -63,24 +56,20 @@ def test_set_create(
         owner=owner, name=(name or "").strip(), task=task, target_column=target_column,
         description=description, visibility=visibility, rows=0, file_format="csv",
     )  # fmt: skip
-    _full_clean(test_set, exclude=["owner", "blob", "features_blob", "target_blob", "rows", "columns", "file_format"])
+    full_clean(test_set, exclude=["owner", "blob", "features_blob", "target_blob", "rows", "columns", "file_format"])
     if TestSet.objects.filter(owner=owner, name=test_set.name).exists():
         raise Conflict(f"You already have a test set named '{test_set.name}'.", code="name_taken")
     fileobj = uploaded_file.file if hasattr(uploaded_file, "file") else uploaded_file
     table = read_table(fileobj)
     validate_table(table, target_column=target_column, task=task)
-    sha256 = getattr(uploaded_file, "sha256", None)
-    if sha256 is None:
-        from ..services import _hash_file
-
-        sha256 = _hash_file(uploaded_file)
+    sha256 = getattr(uploaded_file, "sha256", None) or blob_sha256_of(uploaded_file)
     blob_store(sha256=sha256, size=uploaded_file.size, fileobj=fileobj)
     test_set.rows = len(table.frame)
     test_set.columns = table.columns
     test_set.file_format = table.file_format
     features, target = features_and_target(table, target_column=target_column)
     del table
-    arrays = {name: _store_array(array) for name, array in (("features", features), ("target", target))}
+    arrays = {name: array_store(array) for name, array in (("features", features), ("target", target))}
     with transaction.atomic():
         test_set.blob, _ = Blob.objects.get_or_create(
             sha256=sha256,
@@ -102,39 +91,22 @@ def test_set_create(
     return test_set
 
 
-def _store_array(array) -> tuple[str, int]:
-    """Save an array as .npy (no pickle) into content-addressed storage; return (sha256, size)."""
-    import hashlib
-    import tempfile
-
-    import numpy as np
-
-    with tempfile.TemporaryFile() as handle:
-        np.save(handle, array, allow_pickle=False)
-        size = handle.tell()
-        handle.seek(0)
-        digest = hashlib.sha256()
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-        blob_store(sha256=digest.hexdigest(), size=size, fileobj=handle)
-    return digest.hexdigest(), size
-
-
 @transaction.atomic
 def test_set_update(*, test_set: TestSet, actor, **fields) -> TestSet:
     """Owners change the description and visibility; staff also the benchmark flag and gate."""
     staff_only = {"benchmark", "regression_threshold"}
-    allowed = {"description", "visibility"} | (staff_only if actor.is_staff else set())
+    allowed = {"description", "visibility"} | (staff_only if may(actor, Action.MARK_BENCHMARK) else set())
     refused = set(fields) - allowed
     if refused & staff_only:
         raise Forbidden("Only staff can mark benchmarks and set their regression gate.")
     if refused:
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(refused))}.")
-    if test_set.owner_id != actor.pk and not actor.is_staff:
+    owner_id = test_set.owner_id
+    if not (may(actor, Action.EDIT, owner_id=owner_id) or may(actor, Action.MARK_BENCHMARK, owner_id=owner_id)):
         raise Forbidden("Only the owner or staff can change a test set.")
     for field, value in fields.items():
         setattr(test_set, field, value)
-    _full_clean(test_set, exclude=["owner", "blob", "features_blob", "target_blob"])
+    full_clean(test_set, exclude=["owner", "blob", "features_blob", "target_blob"])
     test_set.save()
     return test_set
 
@@ -164,11 +136,7 @@ def _compatible(version: ModelVersion, test_set: TestSet) -> None:
 
 
 def may_request_evaluation(user, version: ModelVersion) -> bool:
-    from reviews_app.permissions import is_reviewer
-
-    if user is None or not user.is_authenticated:
-        return False
-    return version.model.owner_id == user.pk or user.is_staff or is_reviewer(user)
+    return may(user, Action.EVALUATE, owner_id=version.model.owner_id)
 
 
 def evaluation_request(
@@ -248,99 +216,3 @@ def evaluations_for_submission(*, version: ModelVersion) -> list[Evaluation]:
         except DomainError as error:
             log.info("not evaluating %s on %s: %s", version.pk, test_set.full_name, error.detail)
     return started
-
-
-def evaluation_enqueue(*, evaluation_id: int) -> bool:
-    """Send the task; if the broker is down the evaluation stays queued for the sweep."""
-    from ..tasks import run_evaluation
-
-    try:
-        run_evaluation.delay(evaluation_id)
-    except Exception:
-        log.warning("could not enqueue evaluation %s; the sweep will", evaluation_id, exc_info=True)
-        return False
-    Evaluation.objects.filter(pk=evaluation_id).update(enqueued_at=timezone.now())
-    return True
-
-
-def evaluation_claim(*, evaluation_id: int) -> bool:
-    """Move queued → running if no one else has; exactly one worker wins."""
-    return (
-        Evaluation.objects.filter(pk=evaluation_id, status=EvaluationStatus.QUEUED).update(
-            status=EvaluationStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-        )
-        == 1
-    )
-
-
-def evaluation_succeed(*, evaluation_id: int, outcome) -> None:
-    predictions_sha, predictions_size = _store_array(outcome.predictions)
-    blob, _ = Blob.objects.get_or_create(
-        sha256=predictions_sha, defaults={"size": predictions_size, "format": Format.NUMPY}
-    )
-    Evaluation.objects.filter(pk=evaluation_id, status=EvaluationStatus.RUNNING).update(
-        status=EvaluationStatus.SUCCEEDED,
-        predictions_blob=blob,
-        metrics=outcome.metrics,
-        intervals=outcome.intervals,
-        per_class=outcome.per_class,
-        confusion_matrix=outcome.confusion_matrix,
-        feature_importance=outcome.feature_importance,
-        provenance=outcome.provenance,
-        rows_per_second=outcome.rows_per_second,
-        wall_seconds=outcome.wall_seconds,
-        error="",
-        error_code="",
-        finished_at=timezone.now(),
-    )
-    _refresh_review(evaluation_id)
-
-
-def _refresh_review(evaluation_id: int) -> None:
-    """A finished evaluation changes the checks of an open review of its version."""
-    from reviews_app.services import review_refresh_checks
-
-    version_id = Evaluation.objects.filter(pk=evaluation_id).values_list("version_id", flat=True).first()
-    if version_id is not None:
-        review_refresh_checks(version_id=version_id)
-
-
-def evaluation_fail(*, evaluation_id: int, code: str, reason: str) -> None:
-    Evaluation.objects.filter(pk=evaluation_id).exclude(status=EvaluationStatus.SUCCEEDED).update(
-        status=EvaluationStatus.FAILED, error_code=code[:32], error=reason, finished_at=timezone.now()
-    )
-    _refresh_review(evaluation_id)
-
-
-def evaluations_recover() -> dict[str, int]:
-    """The periodic sweep: nothing stays stuck.
-
-    - running past the hard time limit (its worker died): back to queued, or failed
-      after the attempt cap;
-    - queued but never sent (broker down) or sent long ago and not picked up: sent again.
-    """
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.EVAL_TASK_TIME_LIMIT + settings.EVAL_STALE_MARGIN_SECONDS)
-    counts = {"requeued": 0, "failed": 0, "resent": 0}
-    for evaluation in Evaluation.objects.filter(status=EvaluationStatus.RUNNING, started_at__lt=stale):
-        if evaluation.attempts >= settings.EVAL_MAX_ATTEMPTS:
-            counts["failed"] += Evaluation.objects.filter(pk=evaluation.pk, status=EvaluationStatus.RUNNING).update(
-                status=EvaluationStatus.FAILED,
-                error_code="worker_lost",
-                error=(
-                    f"The worker running this evaluation stopped {evaluation.attempts} "
-                    f"time{'' if evaluation.attempts == 1 else 's'}; giving up."
-                ),
-                finished_at=now,
-            )
-        else:
-            counts["requeued"] += Evaluation.objects.filter(pk=evaluation.pk, status=EvaluationStatus.RUNNING).update(
-                status=EvaluationStatus.QUEUED, enqueued_at=None
-            )
-    resend_before = now - timedelta(seconds=settings.EVAL_RESEND_AFTER_SECONDS)
-    waiting = Evaluation.objects.filter(status=EvaluationStatus.QUEUED).filter(
-        Q(enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=5)) | Q(enqueued_at__lt=resend_before)
-    )
-    for evaluation_id in waiting.values_list("pk", flat=True)[:500]:
-        counts["resent"] += int(evaluation_enqueue(evaluation_id=evaluation_id))
-    return counts

@@ -3,15 +3,17 @@
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from ..errors import DomainError
-from ..evaluation import selectors as ev_selectors
-from ..evaluation import services as ev_services
-from ..models import Evaluation, TestSet, TestSetTask, Visibility
-from .views import RegistryAPIView
+from models_app.lookups import CatalogAPIView
+from models_app.models import Visibility
+from registry_site.api import BaseAPIView
+
+from .. import selectors as ev_selectors
+from .. import services as ev_services
+from ..models import Evaluation, TestSet, TestSetTask
 
 
 def _absolute(request, path: str) -> str:
@@ -87,7 +89,7 @@ class LeaderboardRowSerializer(serializers.Serializer):
     evaluation = serializers.URLField()
 
 
-class TestSetListView(GenericAPIView):
+class TestSetListView(BaseAPIView):
     serializer_class = TestSetSerializer
     parser_classes = [MultiPartParser, FormParser]
     filter_backends: list = []
@@ -110,7 +112,7 @@ class TestSetListView(GenericAPIView):
     )
     def post(self, request):
         if not request.user.is_authenticated:
-            raise DomainError("Log in to upload test sets.", code="not_authenticated")
+            raise NotAuthenticated("Log in to upload test sets.")
         upload = TestSetUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = dict(upload.validated_data)
@@ -118,7 +120,7 @@ class TestSetListView(GenericAPIView):
         return Response(self.get_serializer(test_set).data, status=status.HTTP_201_CREATED)
 
 
-class TestSetDetailView(GenericAPIView):
+class TestSetDetailView(BaseAPIView):
     serializer_class = TestSetSerializer
 
     @extend_schema(operation_id="test_sets_retrieve", summary="One test set")
@@ -126,7 +128,7 @@ class TestSetDetailView(GenericAPIView):
         return Response(self.get_serializer(ev_selectors.test_set_get(user=request.user, owner=owner, name=name)).data)
 
 
-class LeaderboardView(GenericAPIView):
+class LeaderboardView(BaseAPIView):
     serializer_class = LeaderboardRowSerializer
     queryset = Evaluation.objects.none()  # for the schema: rows are built from evaluations
 
@@ -162,7 +164,7 @@ class LeaderboardView(GenericAPIView):
         )
 
 
-class VersionEvaluationsView(RegistryAPIView):
+class VersionEvaluationsView(CatalogAPIView):
     serializer_class = EvaluationSerializer
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     filter_backends: list = []
@@ -185,7 +187,7 @@ class VersionEvaluationsView(RegistryAPIView):
     )
     def post(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
-            raise DomainError("Log in to request evaluations.", code="not_authenticated")
+            raise NotAuthenticated("Log in to request evaluations.")
         version = self.get_version()
         body = EvaluationRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -201,7 +203,7 @@ class VersionEvaluationsView(RegistryAPIView):
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
 
 
-class EvaluationDetailView(GenericAPIView):
+class EvaluationDetailView(BaseAPIView):
     serializer_class = EvaluationSerializer
 
     @extend_schema(operation_id="evaluations_retrieve", summary="An evaluation's status and metrics")

@@ -11,41 +11,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import charts
-from . import selectors as catalog
-from .errors import DomainError, Forbidden, NotFound
-from .evaluation import selectors, services
-from .evaluation.tables import InvalidTable
-from .forms import EvaluationRequestForm, TestSetBenchmarkForm, TestSetUploadForm, add_domain_error
-from .lookups import get_model as _get_model
-from .lookups import version_url as _version_url
-from .models import Evaluation, EvaluationSource, EvaluationStatus, ModelVersion, TestSet
-from .querysets import PUBLIC_STATUSES
+from accounts_app.roles import Action, may
+from models_app import selectors as catalog
+from models_app.lookups import get_model as _get_model
+from models_app.lookups import version_url as _version_url
+from models_app.models import ModelVersion
+from registry_site.errors import DomainError, Forbidden, NotFound
+from registry_site.forms import add_domain_error
 
-# The metrics a leaderboard can be ranked by, in the order the links show them.
-LEADERBOARD_METRICS = {
-    "classification": ["accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro", "roc_auc", "log_loss"],
-    "regression": ["rmse", "mae", "r2"],
-}
-METRIC_LABELS = {
-    "accuracy": "Accuracy",
-    "f1_macro": "F1 (macro)",
-    "f1_weighted": "F1 (weighted)",
-    "precision_macro": "Precision (macro)",
-    "recall_macro": "Recall (macro)",
-    "precision_weighted": "Precision (weighted)",
-    "recall_weighted": "Recall (weighted)",
-    "roc_auc": "ROC AUC",
-    "log_loss": "Log loss",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "r2": "R²",
-}
-ACTIVE = (EvaluationStatus.QUEUED, EvaluationStatus.RUNNING)
-
-
-def metric_label(name: str) -> str:
-    return METRIC_LABELS.get(name, name.replace("_", " "))
+from . import charts, selectors, services
+from .engine.tables import InvalidTable
+from .forms import EvaluationRequestForm, TestSetBenchmarkForm, TestSetUploadForm
+from .labels import LEADERBOARD_METRICS, metric_label, verdict
+from .models import Evaluation, EvaluationSource, TestSet
 
 
 def _get_test_set(request: HttpRequest, owner: str, name: str) -> TestSet:
@@ -94,7 +72,7 @@ def test_set_list(request: HttpRequest) -> HttpResponse:
             status = 400
     test_sets = list(selectors.test_set_list(user=request.user).order_by("-benchmark", "owner__username", "name"))
     context = {"test_sets": test_sets, "form": form, "benchmarks_only": False}
-    return render(request, "models_app/test_set_list.html", context, status=status)
+    return render(request, "evaluations_app/test_set_list.html", context, status=status)
 
 
 @require_GET
@@ -102,7 +80,7 @@ def benchmark_list(request: HttpRequest) -> HttpResponse:
     test_sets = list(
         selectors.test_set_list(user=request.user).filter(benchmark=True).order_by("owner__username", "name")
     )
-    return render(request, "models_app/test_set_list.html", {"test_sets": test_sets, "benchmarks_only": True})
+    return render(request, "evaluations_app/test_set_list.html", {"test_sets": test_sets, "benchmarks_only": True})
 
 
 @require_GET
@@ -113,9 +91,8 @@ def test_set_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse
     metric, rows = selectors.leaderboard(
         user=request.user, test_set=test_set, metric=wanted if wanted in choices else None
     )
-    user = request.user
     staff_form = None
-    if user.is_authenticated and user.is_staff:
+    if may(request.user, Action.MARK_BENCHMARK):
         staff_form = TestSetBenchmarkForm(
             initial={"benchmark": test_set.benchmark, "regression_threshold": test_set.regression_threshold}
         )
@@ -128,7 +105,7 @@ def test_set_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse
         "rows": [{"rank": rank, "evaluation": e, "value": e.metrics[metric]} for rank, e in enumerate(rows, start=1)],
         "staff_form": staff_form,
     }
-    return render(request, "models_app/test_set_detail.html", context)
+    return render(request, "evaluations_app/test_set_detail.html", context)
 
 
 @login_required
@@ -192,13 +169,13 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "version": version,
         "model": version.model,
         "test_set": evaluation.test_set,
-        "result": _result(evaluation, version.reported_metrics),
+        "result": result_context(evaluation, version.reported_metrics),
         "provenance": evaluation.provenance or {},
     }
-    return render(request, "models_app/evaluation_detail.html", context)
+    return render(request, "evaluations_app/evaluation_detail.html", context)
 
 
-def _result(evaluation: Evaluation, reported: dict) -> dict:
+def result_context(evaluation: Evaluation, reported: dict) -> dict:
     """What the pages show of one successful evaluation: its metric rows and its charts."""
     reported = reported if isinstance(reported, dict) else {}
     rows = []
@@ -247,60 +224,6 @@ def _result(evaluation: Evaluation, reported: dict) -> dict:
     }
 
 
-def version_evaluation_context(request: HttpRequest, version: ModelVersion) -> dict:
-    """The version page's evaluation part: verified results per test set, every evaluation's
-    status (for the poller), and the request form for those allowed to ask.
-
-    One query for the evaluations, one for the test sets of the form (when shown), plus the
-    reviewer check inside may_request_evaluation.
-    """
-    evaluations = list(selectors.evaluations_of_version(user=request.user, version=version))
-    latest: dict[int, Evaluation] = {}
-    for evaluation in sorted(
-        (e for e in evaluations if e.status == EvaluationStatus.SUCCEEDED),
-        key=lambda e: (e.finished_at or e.created_at, e.pk),
-        reverse=True,
-    ):
-        latest.setdefault(evaluation.test_set_id, evaluation)
-    results = [
-        _result(e, version.reported_metrics)
-        for e in sorted(latest.values(), key=lambda e: (not e.test_set.benchmark, e.test_set.full_name))
-    ]
-    form = None
-    if services.may_request_evaluation(request.user, version):
-        test_sets = list(selectors.test_set_list(user=request.user).order_by("-benchmark", "owner__username", "name"))
-        form = EvaluationRequestForm(test_sets=test_sets, files=list(version.files.all()))
-    return {
-        "evaluations": evaluations,
-        "results": results,
-        "evaluations_active": any(e.status in ACTIVE for e in evaluations),
-        "evaluation_form": form,
-        "reported_only": {
-            k: v
-            for k, v in (version.reported_metrics or {}).items()
-            if not any(k == row["name"] for result in results for row in result["rows"])
-        }
-        if isinstance(version.reported_metrics, dict)
-        else {},
-    }
-
-
-def model_chart_context(request: HttpRequest, versions: list[ModelVersion]) -> list[dict]:
-    """The model page's line charts: the headline metric of each published version (oldest
-    first) on each test set."""
-    published = [v for v in reversed(versions) if v.status in PUBLIC_STATUSES]
-    history = selectors.metric_history(user=request.user, versions=published) if published else []
-    for item in history:
-        item["metric_label"] = metric_label(item["metric"])
-        item["chart"] = charts.line_chart(
-            item["points"],
-            label=f"{item['metric_label']} of each version on {item['test_set'].full_name}",
-            y_label=item["metric_label"]
-            + (" (lower is better)" if item["metric"] in selectors.LOWER_IS_BETTER else ""),
-        )
-    return history
-
-
 # --- Compare ---
 
 
@@ -327,20 +250,4 @@ def model_compare(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         "rows": rows,
         "same": a is not None and a == b,
     }
-    return render(request, "models_app/model_compare.html", context)
-
-
-def verdict(row: dict, a: ModelVersion, b: ModelVersion) -> str:
-    """McNemar's test in words; a winner is named only when the data supports it."""
-    test = row["mcnemar"]
-    if test is None:
-        return ""
-    p = _p_value(test.p_value)
-    if test.significant and test.better in ("a", "b"):
-        winner, loser = (b, a) if test.better == "b" else (a, b)
-        return f"{winner.version} is better than {loser.version} on {row['test_set'].full_name} (p {p})."
-    return f"The data does not show a difference (p {p})."
-
-
-def _p_value(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"= {p:.3f}" if p < 0.1 else f"= {p:.2f}"
+    return render(request, "evaluations_app/model_compare.html", context)

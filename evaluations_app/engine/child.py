@@ -52,6 +52,10 @@ def _onnx_tensors(graph):
                 yield from _onnx_tensors(subgraph)
 
 
+# Each loader imports its runtime itself: the child loads only what the file's format needs,
+# which keeps its memory and start-up small and its attack surface to that one library.
+
+
 def load_onnx(path: str):
     import onnx
     import onnxruntime as ort

@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from django.conf import settings
 
-from ..errors import DomainError
-from ..formats import Format, detect_format
+from models_app.formats import Format, detect_format
+from registry_site.errors import DomainError
 
 MAX_CLASSES = 1000
 

@@ -6,26 +6,45 @@ nothing once the demo users exist.
 """
 
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import skops.io as sio
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from skl2onnx import to_onnx
+from sklearn import datasets
+from sklearn.ensemble import IsolationForest, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
+from accounts_app.roles import Role, role_grant
+from evaluations_app.models import Evaluation
+from evaluations_app.services import test_set_create, test_set_update
+from evaluations_app.tasks import run_evaluation
 from models_app import services
-from reviews_app.permissions import reviewers_group
 from reviews_app.services import review_decide, version_deprecate, version_submit
 
+# The demo walks the whole lifecycle (upload, evaluate, submit, review, publish), so it
+# lives in the top app of the layers, which may call every app below it.
 DEMO_USERS = [
-    # username, password, is_staff, is_superuser
-    ("alice", "demo-alice-pass", False, False),
-    ("bob", "demo-bob-pass", False, False),
-    ("rita", "demo-rita-pass", False, False),
-    ("admin", "demo-admin-pass", True, True),
+    # username, password, roles granted; "admin" is also a superuser, for the admin site
+    ("alice", "demo-alice-pass", ()),
+    ("bob", "demo-bob-pass", ()),
+    ("rita", "demo-rita-pass", (Role.REVIEWER,)),
+    ("admin", "demo-admin-pass", (Role.STAFF,)),
 ]
 
 
@@ -84,13 +103,6 @@ Small data, no calibration study, no fairness analysis.
 
 
 def _estimators():
-    from sklearn.ensemble import IsolationForest, RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression, Ridge
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
-
     return {
         "logreg": lambda p: make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=p["C"])),
         "forest": lambda p: RandomForestClassifier(
@@ -223,18 +235,10 @@ def _demo_models() -> list[DemoModel]:
 
 
 def _load_dataset(name: str):
-    from sklearn import datasets
-
     return getattr(datasets, f"load_{name}")(return_X_y=False)
 
 
 def _train_and_export(model: DemoModel, version: DemoVersion, data) -> tuple[dict[str, bytes], dict, dict]:
-    import numpy as np
-    import skops.io as sio
-    from skl2onnx import to_onnx
-    from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
-    from sklearn.model_selection import train_test_split
-
     X = data.data.astype(np.float32)
     y = data.target
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
@@ -292,8 +296,6 @@ class Command(BaseCommand):
         if not force and User.objects.filter(username="alice").exists():
             self.stdout.write("Demo data already loaded.")
             return
-        import warnings
-
         warnings.simplefilter(self.warnings_filter)
         users = self._users()
         test_sets = self._benchmarks(users["admin"])
@@ -305,11 +307,6 @@ class Command(BaseCommand):
     def _benchmarks(self, staff) -> dict[str, Any]:
         """Held-out 20% splits of the bundled data sets (the same split the models held
         out), uploaded as CSV through the same service as any test set, marked benchmarks."""
-        import pandas as pd
-        from sklearn.model_selection import train_test_split
-
-        from models_app.evaluation.services import test_set_create, test_set_update
-
         test_sets = {}
         for dataset in ("iris", "wine", "breast_cancer", "diabetes", "digits"):
             data = _load_dataset(dataset)
@@ -334,9 +331,6 @@ class Command(BaseCommand):
     def _run_queued_evaluations(self) -> None:
         """Run the evaluations the submissions queued, here and now (the worker may not be
         up yet), through the task's own body: claim, sandbox, metrics."""
-        from models_app.models import Evaluation
-        from models_app.tasks import run_evaluation
-
         queued = list(Evaluation.objects.filter(status="queued").values_list("pk", flat=True))
         for evaluation_id in queued:
             run_evaluation(evaluation_id)
@@ -346,16 +340,17 @@ class Command(BaseCommand):
     def _users(self) -> dict[str, Any]:
         User = get_user_model()
         users = {}
-        for username, password, is_staff, is_superuser in DEMO_USERS:
+        for username, password, roles in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"email": f"{username}@example.com", "is_staff": is_staff, "is_superuser": is_superuser},
+                defaults={"email": f"{username}@example.com", "is_superuser": username == "admin"},
             )
             if created:
                 user.set_password(password)
                 user.save()
+            for role in roles:
+                role_grant(user=user, role=role)
             users[username] = user
-        reviewers_group().user_set.add(users["rita"])
         return users
 
     @staticmethod

@@ -5,6 +5,8 @@ The API's exception handler and the web views turn them into the JSON error body
 problem it is.
 """
 
+from django.core.exceptions import ValidationError
+
 
 class DomainError(Exception):
     status = 400
@@ -46,3 +48,13 @@ class InsufficientStorage(DomainError):
 class Unavailable(DomainError):
     status = 503
     code = "unavailable"
+
+
+def full_clean(instance, exclude: list[str] | None = None) -> None:
+    """Run a model instance's own validation and raise the first problem as a DomainError."""
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        label = "" if field == "__all__" else f"{field}: "
+        raise DomainError(f"{label}{messages[0]}", field=None if field == "__all__" else field) from None

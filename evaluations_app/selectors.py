@@ -2,9 +2,14 @@
 
 from django.db.models import QuerySet
 
-from ..errors import NotFound
-from ..models import Evaluation, EvaluationStatus, ModelVersion, RegisteredModel, TestSet
-from ..querysets import PUBLIC_STATUSES
+from models_app.models import ModelVersion, RegisteredModel
+from models_app.querysets import PUBLIC_STATUSES
+from registry_site.errors import NotFound
+
+from .arrays import array_load
+from .engine.metrics import mcnemar
+from .engine.runner import load_target
+from .models import Evaluation, EvaluationStatus, TestSet
 
 LOWER_IS_BETTER = {"mae", "rmse", "log_loss"}
 DEFAULT_METRIC = {"classification": "accuracy", "regression": "rmse"}
@@ -67,32 +72,28 @@ def leaderboard(*, user, test_set: TestSet, metric: str | None = None) -> tuple[
     return metric, scored
 
 
-def latest_successful(*, user, version: ModelVersion) -> dict[int, Evaluation]:
-    """The latest successful evaluation of the version on each test set, by test set id."""
+def latest_by_test_set(evaluations: QuerySet[Evaluation]) -> dict[int, Evaluation]:
+    """The newest of the given evaluations on each test set, by test set id (one query)."""
     latest: dict[int, Evaluation] = {}
-    rows = evaluation_list(user=user).filter(version=version, status=EvaluationStatus.SUCCEEDED)
-    for evaluation in rows.order_by("test_set_id", "-finished_at", "-pk"):
+    for evaluation in evaluations.order_by("test_set_id", "-created_at", "-pk"):
         latest.setdefault(evaluation.test_set_id, evaluation)
     return latest
 
 
+def latest_successful(*, user, version: ModelVersion) -> dict[int, Evaluation]:
+    """The latest successful evaluation of the version on each test set the user may see."""
+    return latest_by_test_set(evaluation_list(user=user).filter(version=version, status=EvaluationStatus.SUCCEEDED))
+
+
 def _load_predictions(evaluation: Evaluation):
-    import numpy as np
-
-    from ..blobs import blob_open
-
     if not evaluation.predictions_blob_id:
         return None
-    with blob_open(evaluation.predictions_blob_id) as handle:
-        return np.load(handle, allow_pickle=False)
+    return array_load(evaluation.predictions_blob_id)
 
 
 def compare(*, user, a: ModelVersion, b: ModelVersion) -> list[dict]:
     """Side by side on every test set both versions were evaluated on: metrics, deltas
     (b - a), whether each delta is a regression, and McNemar's test for classifiers."""
-    from .metrics import mcnemar
-    from .runner import load_target
-
     left, right = latest_successful(user=user, version=a), latest_successful(user=user, version=b)
     rows = []
     for test_set_id in sorted(left.keys() & right.keys()):

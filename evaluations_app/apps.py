@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class EvaluationsAppConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "evaluations_app"
+    verbose_name = "Evaluations"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: Django loads apps.py before any app's models.
+        from models_app.pages import register_page_part
+
+        from . import pages
+
+        register_page_part("model", templates=pages.MODEL_TEMPLATES, context=pages.model_part)
+        register_page_part("version", templates=pages.VERSION_TEMPLATES, context=pages.version_part)

@@ -1,0 +1,70 @@
+"""Evaluation's parts of the catalog's model and version pages (registered in apps.py)."""
+
+from django.http import HttpRequest
+
+from models_app.models import ModelVersion
+from models_app.querysets import PUBLIC_STATUSES
+
+from . import charts, selectors, services
+from .forms import EvaluationRequestForm
+from .labels import metric_label
+from .models import ACTIVE_STATUSES, Evaluation, EvaluationStatus
+from .views import result_context
+
+
+def version_part(request: HttpRequest, *, version: ModelVersion, **_: object) -> dict:
+    """The version page's evaluation part: verified results per test set, every evaluation's
+    status (for the poller), and the request form for those allowed to ask.
+
+    One query for the evaluations, one for the test sets of the form (when shown), plus the
+    reviewer check inside may_request_evaluation.
+    """
+    evaluations = list(selectors.evaluations_of_version(user=request.user, version=version))
+    latest: dict[int, Evaluation] = {}
+    for evaluation in sorted(
+        (e for e in evaluations if e.status == EvaluationStatus.SUCCEEDED),
+        key=lambda e: (e.finished_at or e.created_at, e.pk),
+        reverse=True,
+    ):
+        latest.setdefault(evaluation.test_set_id, evaluation)
+    results = [
+        result_context(e, version.reported_metrics)
+        for e in sorted(latest.values(), key=lambda e: (not e.test_set.benchmark, e.test_set.full_name))
+    ]
+    form = None
+    if services.may_request_evaluation(request.user, version):
+        test_sets = list(selectors.test_set_list(user=request.user).order_by("-benchmark", "owner__username", "name"))
+        form = EvaluationRequestForm(test_sets=test_sets, files=list(version.files.all()))
+    return {
+        "evaluations": evaluations,
+        "results": results,
+        "evaluations_active": any(e.status in ACTIVE_STATUSES for e in evaluations),
+        "evaluation_form": form,
+        "reported_only": {
+            k: v
+            for k, v in (version.reported_metrics or {}).items()
+            if not any(k == row["name"] for result in results for row in result["rows"])
+        }
+        if isinstance(version.reported_metrics, dict)
+        else {},
+    }
+
+
+def model_part(request: HttpRequest, *, versions: list[ModelVersion], **_: object) -> dict:
+    """The model page's line charts: the headline metric of each published version (oldest
+    first) on each test set."""
+    published = [v for v in reversed(versions) if v.status in PUBLIC_STATUSES]
+    history = selectors.metric_history(user=request.user, versions=published) if published else []
+    for item in history:
+        item["metric_label"] = metric_label(item["metric"])
+        item["chart"] = charts.line_chart(
+            item["points"],
+            label=f"{item['metric_label']} of each version on {item['test_set'].full_name}",
+            y_label=item["metric_label"]
+            + (" (lower is better)" if item["metric"] in selectors.LOWER_IS_BETTER else ""),
+        )
+    return {"metric_charts": history}
+
+
+VERSION_TEMPLATES = {"results": "evaluations_app/_version_evaluations.html"}
+MODEL_TEMPLATES = {"results": "evaluations_app/_model_metric_history.html"}
