@@ -27,6 +27,8 @@ FEATURES = 20
 
 
 def make_files(folder: Path, rows: int) -> tuple[Path, Path]:
+    # The heavy libraries load only once the script runs (not for --help), and the timed
+    # processes below import their own, cold, as a worker and a bare script would.
     import numpy as np
     import pandas as pd
     from skl2onnx import to_onnx
