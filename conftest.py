@@ -37,7 +37,7 @@ def _group_problems() -> dict[str, str]:
 
 
 def _in_group(item, group: str) -> bool:
-    return group in item.keywords or (group == "browser" and "tests/browser/" in item.nodeid)
+    return group in item.keywords or (group == "browser" and "tests/e2e/" in item.nodeid)
 
 
 @pytest.hookimpl(trylast=True)

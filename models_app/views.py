@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts_app.roles import Action, may
 from registry_site.errors import DomainError, Forbidden, NotFound
 from registry_site.forms import add_domain_error
 
@@ -80,7 +81,7 @@ def model_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         "latest": latest,
         # The usage snippet downloads the largest file: the weights, not a config next to them.
         "usage_file": max(latest.files.all(), key=lambda f: f.size, default=None) if latest else None,
-        "is_owner": request.user == model.owner,
+        "is_owner": may(request.user, Action.EDIT, owner_id=model.owner_id),
         "api_base": request.build_absolute_uri(reverse("api-model-detail", kwargs={"owner": owner, "name": name})),
         "site_root": request.build_absolute_uri("/").rstrip("/"),
         **page_parts("model", request, model=model, versions=versions),
@@ -99,7 +100,7 @@ def version_list(request: HttpRequest, owner: str, name: str) -> HttpResponse:
 def version_detail(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
     model = _get_model(request, owner, name)
     instance = _get_version(request, model, version)
-    is_owner = request.user == model.owner
+    is_owner = may(request.user, Action.EDIT, owner_id=model.owner_id)
     can_upload = is_owner and instance.is_editable
     context = {
         "model": model,

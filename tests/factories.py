@@ -10,6 +10,8 @@ from accounts_app.roles import Role, role_grant
 from accounts_app.services import token_create
 from models_app import services
 from models_app.models import ModelVersion, RegisteredModel, VersionStatus
+from reviews_app import checks as review_checks
+from reviews_app import services as review_services
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -66,6 +68,30 @@ def make_model(owner, name: str = "iris-classifier", **fields) -> RegisteredMode
     return services.model_create(owner=owner, name=name, **defaults)
 
 
+# The reviewer who decides on the submissions make_version makes (get-or-create by username).
+RELEASE_REVIEWER = "release-reviewer"
+# The file a version gets when a test asks for a submitted status but gives no files:
+# a version without files cannot be submitted.
+PLACEHOLDER_FILES = {"model.bin": b"placeholder weights"}
+# The decision that leads from an open review to each status (deprecated is published first).
+_DECISIONS = {
+    VersionStatus.PUBLISHED: "approve",
+    VersionStatus.DEPRECATED: "approve",
+    VersionStatus.CHANGES_REQUESTED: "request_changes",
+    VersionStatus.REJECTED: "reject",
+}
+_COMMENTS = {
+    "request_changes": "Please address the review comments.",
+    "reject": "Not suitable for the registry.",
+}
+
+
+def release_reviewer(model: RegisteredModel):
+    """The factory's reviewer for the model: `release-reviewer`, or another if the owner is that user."""
+    username = RELEASE_REVIEWER if model.owner.username != RELEASE_REVIEWER else f"{RELEASE_REVIEWER}-2"
+    return make_reviewer(username)
+
+
 def make_version(
     model: RegisteredModel,
     version: str = "1.0.0",
@@ -73,13 +99,51 @@ def make_version(
     files: dict | None = None,
     **fields,
 ) -> ModelVersion:
-    """A version with files; its status is then set directly, as staff do in the admin."""
+    """A version with files, brought to `status` the way production does.
+
+    The owner creates the draft and uploads `files`; for any other status the owner submits
+    it (in review), and `release_reviewer` then approves it (published: published_at set,
+    hashes pinned, the regression gate overridden if it blocks), or requests changes or
+    rejects it with a comment; for deprecated the owner then deprecates the published version
+    ("Superseded."). Every step records its reviews, audit events and notifications (to the
+    reviewers on submission, to the owner on the decision), as in production.
+
+    A version cannot be submitted without a file: asked for a submitted status with no
+    `files`, the version gets one small file, `model.bin` (PLACEHOLDER_FILES).
+    """
+    status = VersionStatus(status)
+    if status != VersionStatus.DRAFT and not files:
+        files = PLACEHOLDER_FILES
     instance = services.version_create(model=model, version=version, created_by=model.owner, **fields)
     for path, content in (files or {}).items():
         services.file_upload(
             version=instance, uploaded_file=SimpleUploadedFile(path.rsplit("/", 1)[-1], content), path=path
         )
-    if status != VersionStatus.DRAFT:
-        ModelVersion.objects.filter(pk=instance.pk).update(status=status)
-        instance.refresh_from_db()
+    return move_to(instance, status)
+
+
+def move_to(instance: ModelVersion, status: str) -> ModelVersion:
+    """Bring a draft with files to `status` through the review services (see make_version)."""
+    status, model = VersionStatus(status), instance.model
+    if status == VersionStatus.DRAFT:
+        return instance
+    reviewer = release_reviewer(model) if status in _DECISIONS else None
+    review = review_services.version_submit(version=instance, actor=model.owner)
+    if reviewer is not None:
+        decision = _DECISIONS[status]
+        comment = _COMMENTS.get(decision, "")
+        # A factory never fails on the regression gate: a test asking for a published version
+        # gets one, whatever its evaluations say. Overriding needs a comment saying why.
+        blocked = decision == "approve" and review_checks.regressions(
+            instance, review_checks.previous_published(instance)
+        )
+        if blocked:
+            comment = "Published by the test factory over the regression gate."
+        review_services.review_decide(
+            review=review, actor=reviewer, decision=decision, comment=comment, override_regression=True
+        )
+    if status == VersionStatus.DEPRECATED:
+        review_services.version_deprecate(version=instance, actor=model.owner, reason="Superseded.")
+    instance.refresh_from_db()
+    assert instance.status == status, f"make_version reached {instance.status}, not {status}"
     return instance

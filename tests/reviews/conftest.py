@@ -8,8 +8,7 @@ from models_app.models import ModelVersion, RegisteredModel, VersionStatus
 from registry_site.celery import app as celery_app
 from reviews_app import services
 from reviews_app.models import Review
-
-from ..factories import make_model, make_version
+from tests.factories import make_model, make_version
 
 GOOD_CARD = (
     "# Iris classifier\n\n"

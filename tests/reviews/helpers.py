@@ -1,6 +1,6 @@
 """URLs and small assertions the review tests share."""
 
-from ..api.helpers import API, version_url
+from tests.models.api.helpers import API, version_url
 
 
 def submit_url(version: str = "1.0.0", owner: str = "olivia", name: str = "iris-classifier") -> str:

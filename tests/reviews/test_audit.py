@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from reviews_app import services
 from reviews_app.models import AuditEvent
+from tests.models.api.helpers import assert_error
 
-from ..api.helpers import assert_error
 from .conftest import reload
 from .helpers import AUDIT, decision_url, deprecate_url, submit_url, undeprecate_url
 
@@ -155,7 +155,7 @@ class TestAppendOnly:
 @pytest.fixture
 def trail(published, owner, reviewer):
     """submit (olivia) → approve (rita) → deprecate (olivia), plus another model's submit."""
-    from ..factories import make_model, make_version
+    from tests.factories import make_model, make_version
 
     services.version_deprecate(version=published, actor=owner, reason="Old.")
     other = make_version(make_model(owner, "other-model"), "0.1.0", files={"a.bin": b"a"})

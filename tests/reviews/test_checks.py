@@ -6,8 +6,8 @@ import pytest
 from models_app.models import RegisteredModel
 from reviews_app import services
 from reviews_app.checks import CHECKS, run_checks
+from tests.factories import make_model, make_version
 
-from ..factories import make_model, make_version
 from .conftest import GOOD_CARD, SIGNATURE
 
 pytestmark = pytest.mark.django_db

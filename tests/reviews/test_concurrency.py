@@ -13,9 +13,7 @@ from models_app.models import ModelVersion, VersionStatus
 from registry_site.errors import Conflict
 from reviews_app import services
 from reviews_app.models import AuditEvent, Review, ReviewStatus
-from tests.factories import make_reviewer
-
-from ..factories import make_model, make_version
+from tests.factories import make_model, make_reviewer, make_version
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 20

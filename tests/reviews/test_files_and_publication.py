@@ -8,8 +8,8 @@ import pytest
 from models_app.models import ModelFile, VersionStatus
 from reviews_app import services
 from reviews_app.models import Review
+from tests.models.api.helpers import API, assert_error, content_of, file_url, files_url, model_url, upload, version_url
 
-from ..api.helpers import API, assert_error, content_of, file_url, files_url, model_url, upload, version_url
 from .conftest import reload
 from .helpers import decision_url
 

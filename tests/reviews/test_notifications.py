@@ -8,8 +8,8 @@ from django.core import mail
 from reviews_app import services, tasks
 from reviews_app.models import Notification
 from tests.factories import make_reviewer
+from tests.models.api.helpers import API
 
-from ..api.helpers import API
 from .conftest import reload
 from .helpers import decision_url, deprecate_url, submit_url
 
@@ -50,7 +50,7 @@ def test_a_submission_emails_every_reviewer_after_commit(draft, reviewer, second
 
 
 def test_a_reviewer_who_submits_is_not_told_about_their_own_submission(db, reviewer, committing):
-    from ..factories import make_model, make_version
+    from tests.factories import make_model, make_version
 
     rosa = make_reviewer("rosa")
     version = make_version(make_model(rosa, "own"), "1.0.0", files={"a.bin": b"a"})

@@ -9,11 +9,10 @@ from accounts_app.roles import is_reviewer, reviewers
 from models_app.models import VersionStatus
 from reviews_app import services
 from reviews_app.models import AuditEvent, Review, ReviewStatus
-from tests.factories import make_reviewer
+from tests.conftest import client_for
+from tests.factories import UserFactory, make_model, make_reviewer, make_version
+from tests.models.api.helpers import assert_error
 
-from ..api.helpers import assert_error
-from ..conftest import client_for
-from ..factories import UserFactory, make_model, make_version
 from .conftest import reload
 from .helpers import decision_url, deprecate_url, review_url, submit_url, undeprecate_url
 
@@ -192,7 +191,7 @@ def test_a_review_cannot_be_changed_through_the_api_outside_the_decision(field, 
 
 
 def test_version_status_cannot_be_patched_around_the_workflow(draft, owner_api):
-    from ..api.helpers import version_url
+    from tests.models.api.helpers import version_url
 
     owner_api.patch(version_url(), {"status": "published", "deprecation_reason": "x"}, format="json")
 

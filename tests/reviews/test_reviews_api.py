@@ -7,10 +7,10 @@ from django.test.utils import CaptureQueriesContext
 
 from models_app.models import RegisteredModel
 from reviews_app import services
+from tests.conftest import client_for
+from tests.factories import UserFactory, make_model, make_version
+from tests.models.api.helpers import assert_error
 
-from ..api.helpers import assert_error
-from ..conftest import client_for
-from ..factories import UserFactory, make_model, make_version
 from .conftest import GOOD_CARD, SIGNATURE
 from .helpers import REVIEWS
 

@@ -5,8 +5,8 @@ import pytest
 
 from models_app.models import VersionStatus
 from reviews_app.models import AuditEvent, Review, ReviewStatus
+from tests.models.api.helpers import assert_error
 
-from ..api.helpers import assert_error
 from .conftest import reload
 from .helpers import STATE_WORDS, decision_url, deprecate_url, submit_url, undeprecate_url
 
@@ -55,7 +55,7 @@ def test_submitting_from_any_other_state_is_a_conflict_naming_the_state(state, v
 
 
 def test_submitting_needs_at_least_one_file(model, owner_api):
-    from ..factories import make_version
+    from tests.factories import make_version
 
     version = make_version(model, "1.0.0")
 

@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ..factories import make_model, make_version
+from tests.factories import make_model, make_version
+
 from .helpers import API, versions_url
 
 pytestmark = pytest.mark.django_db

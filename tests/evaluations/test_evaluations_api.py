@@ -17,9 +17,9 @@ from evaluations_app.models import Evaluation, EvaluationStatus
 from evaluations_app.tasks import run_evaluation
 from models_app.blobs import blob_open
 from models_app.models import VersionStatus
-from tests.api.helpers import API, assert_error, version_url
 from tests.conftest import client_for
 from tests.factories import make_model, make_version
+from tests.models.api.helpers import API, assert_error, version_url
 
 from . import crafted
 from .conftest import iris_test_set

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 
 from models_app.models import RegisteredModel
+from tests.factories import make_model
 
-from ..factories import make_model
 from .helpers import API, assert_error
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from evaluations_app.models import TestSet
 from models_app.blobs import blob_open
 from models_app.models import Blob
 from registry_site.errors import Forbidden
-from tests.api.helpers import API, assert_error, upload
 from tests.conftest import client_for
+from tests.models.api.helpers import API, assert_error, upload
 
 from . import crafted
 

@@ -4,8 +4,8 @@ console (no errors, no Content-Security-Policy violations) on every main page.""
 import pytest
 from playwright.sync_api import expect
 
-from models_app.models import ModelVersion
-from tests.factories import make_model, make_version
+from models_app.models import VersionStatus
+from tests.factories import make_model, make_version, move_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,12 +23,10 @@ def catalog(owner):
         changelog="First release.",
         reported_metrics={"accuracy": 0.97, "f1_macro": 0.965},
     )
-    # As the brief of these tests says: publish directly, as staff would through the admin.
-    ModelVersion.objects.filter(pk=published.pk).update(status="published")
+    move_to(published, VersionStatus.PUBLISHED)
     make_version(public, "1.1.0", files={"model.skops": b"draft bytes"})
     private = make_model(owner, "secret-churn-model", visibility="private", summary="Internal churn predictor")
-    hidden = make_version(private, "1.0.0", files={"model.bin": b"private bytes"})
-    ModelVersion.objects.filter(pk=hidden.pk).update(status="published")
+    make_version(private, "1.0.0", files={"model.bin": b"private bytes"}, status=VersionStatus.PUBLISHED)
     return {"public": public, "private": private}
 
 

@@ -12,7 +12,7 @@ from models_app.models import VersionStatus
 from reviews_app import services
 from reviews_app.models import Review
 from tests.factories import UserFactory, make_model, make_version
-from tests.web_reviews.conftest import GOOD_CARD, SIGNATURE
+from tests.reviews.web.conftest import GOOD_CARD, SIGNATURE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,6 +32,8 @@ def cast(db, owner, reviewer):
         params={"depth": 4},
         signature=SIGNATURE,
     )
+    # The factory published 1.0.0 through a review; olivia read its notification long ago.
+    services.notifications_mark_read(user=owner)
     make_version(model, "1.1.0", files={"model.onnx": b"v1.1 weights"}, params={"depth": 6}, signature=SIGNATURE,
                  changelog="Deeper trees: **+2%** accuracy.")  # fmt: skip
     # Another submission, older, so the queue has more than one row to show.

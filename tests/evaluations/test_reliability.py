@@ -24,8 +24,8 @@ from evaluations_app import worker
 from evaluations_app.models import Evaluation, EvaluationStatus
 from evaluations_app.tasks import recover_evaluations, run_evaluation
 from models_app.models import VersionStatus
-from tests.api.helpers import API, version_url
 from tests.factories import make_model, make_version
+from tests.models.api.helpers import API, version_url
 
 from . import crafted
 from .conftest import iris_test_set

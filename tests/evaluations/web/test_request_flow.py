@@ -11,7 +11,8 @@ from sklearn.model_selection import train_test_split
 from evaluations_app import services as ev
 from evaluations_app.models import Evaluation, EvaluationStatus
 from evaluations_app.tasks import run_evaluation
-from tests.factories import make_model, make_version
+from models_app.models import VersionStatus
+from tests.factories import make_model, make_version, move_to
 
 from .conftest import FEATURES, csv_bytes, onnx_bytes
 
@@ -79,9 +80,7 @@ def test_a_duplicate_request_is_refused_with_a_message(owner_client, iris_case):
 
 def test_outsider_may_not_request_and_sees_no_form(outsider_client, iris_case):
     version, _ = iris_case
-    from models_app.models import ModelVersion, VersionStatus
-
-    ModelVersion.objects.filter(pk=version.pk).update(status=VersionStatus.PUBLISHED)
+    move_to(version, VersionStatus.PUBLISHED)
     assert outsider_client.get(version_url(version)).context["evaluation_form"] is None
     assert outsider_client.post(request_url(version), {"test_set": "olivia/iris-test"}).status_code == 403
     assert not Evaluation.objects.exists()

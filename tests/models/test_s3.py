@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from models_app.models import Blob, ModelFile
+from tests.factories import make_model, make_version
 
 from .api.helpers import assert_error, file_url, files_url, upload
-from .factories import make_model, make_version
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db]
 

@@ -3,8 +3,8 @@
 import pytest
 
 from models_app.models import ModelVersion
+from tests.factories import make_model, make_version, move_to
 
-from ..factories import make_model, make_version
 from .helpers import assert_error, version_url, versions_url
 
 pytestmark = pytest.mark.django_db
@@ -109,9 +109,12 @@ def test_the_version_list_is_newest_semver_first(owner, api, model):
 
 
 def test_numeric_prerelease_parts_sort_by_value(owner, api, model):
-    for version in ["1.0.0-rc.2", "1.0.0-rc.10", "1.0.0-rc.1"]:
-        make_version(model, version)
-    ModelVersion.objects.update(status="published")  # as staff would, in the admin
+    drafts = [
+        make_version(model, version, files={"m.bin": version.encode()})
+        for version in ["1.0.0-rc.2", "1.0.0-rc.10", "1.0.0-rc.1"]
+    ]
+    for draft in drafts:  # created first: a new version must be above the published ones
+        move_to(draft, "published")
 
     body = api.get(versions_url()).json()
 

@@ -9,8 +9,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from models_app.models import Blob, ModelFile, ModelVersion, RegisteredModel
+from tests.factories import make_model, make_version
 
-from ..factories import make_model, make_version
 from .helpers import assert_error, content_of, file_url, files_url, model_url, upload
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,15 @@ def stored_objects(settings) -> list[str]:
     for folder, _, names in os.walk(root):
         found += [os.path.relpath(os.path.join(folder, name), root) for name in names]
     return sorted(found)
+
+
+def stored_state(settings) -> tuple:
+    """The file rows, blobs and stored objects, to show that a refused upload changed none of them."""
+    return (
+        sorted(ModelFile.objects.values_list("version_id", "path", "blob_id")),
+        sorted(Blob.objects.values_list("pk", flat=True)),
+        stored_objects(settings),
+    )
 
 
 @pytest.fixture
@@ -112,13 +121,15 @@ def test_the_same_path_twice_in_one_version_is_a_conflict(owner_api, draft):
 
 @pytest.mark.parametrize("status", ["in_review", "published", "deprecated", "rejected"])
 def test_upload_to_a_version_that_is_not_a_draft_is_refused_and_stores_nothing(owner_api, model, status, settings):
+    # Submitting needs a file, so the factory gives the version its placeholder model.bin.
     make_version(model, "1.0.0", status=status)
+    before = stored_state(settings)
 
     assert_error(owner_api.post(files_url(), {"file": upload(b"late addition", "late.bin")}), 409, "version_frozen")
 
-    assert not ModelFile.objects.exists()
-    assert not Blob.objects.exists()
-    assert stored_objects(settings) == []
+    assert stored_state(settings) == before
+    assert not ModelFile.objects.filter(path="late.bin").exists()
+    assert not Blob.objects.filter(pk=sha(b"late addition")).exists()
 
 
 def test_files_can_be_added_after_changes_are_requested(owner_api, model):
@@ -426,10 +437,11 @@ def test_removing_one_of_two_uses_keeps_the_blob(owner_api, model, settings):
 def test_upload_to_a_frozen_version_is_a_409_outside_a_test_transaction(owner_api, model, settings):
     # Views run in autocommit mode; a row lock taken outside a transaction fails on PostgreSQL.
     make_version(model, "1.0.0", status="published")
+    before = stored_state(settings)
 
     assert_error(owner_api.post(files_url(), {"file": upload(b"late", "late.bin")}), 409, "version_frozen")
-    assert not Blob.objects.exists()
-    assert stored_objects(settings) == []
+    assert stored_state(settings) == before
+    assert not Blob.objects.filter(pk=sha(b"late")).exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,8 +3,8 @@
 import pytest
 
 from models_app.models import RegisteredModel
+from tests.factories import make_model, make_version
 
-from ..factories import make_model, make_version
 from .helpers import API, assert_error, model_url
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from models_app.models import VersionStatus
 from reviews_app import checks as review_checks
 from reviews_app import services as review_services
 from reviews_app.models import AuditEvent, Review
-from tests.api.helpers import API, assert_error
 from tests.conftest import client_for
 from tests.factories import make_model, make_version
+from tests.models.api.helpers import API, assert_error
 from tests.reviews.conftest import GOOD_CARD, SIGNATURE
 
 from . import crafted
@@ -128,7 +128,8 @@ def test_a_benchmark_regression_fails_the_check_and_blocks_approval(regressed, r
     assert "needs a comment" in body["detail"]
     regressed.refresh_from_db()
     assert regressed.version.status == VersionStatus.IN_REVIEW
-    assert not AuditEvent.objects.filter(action="review.approve").exists()
+    # The factory's approval of 1.0.0 is recorded; the blocked one of 1.1.0 is not.
+    assert not AuditEvent.objects.filter(action="review.approve", review=regressed).exists()
 
 
 def test_a_reviewer_can_override_the_gate_with_a_comment_and_the_audit_records_it(regressed, reviewer):
@@ -138,7 +139,7 @@ def test_a_reviewer_can_override_the_gate_with_a_comment_and_the_audit_records_i
     assert response.status_code == 200, response.content
     regressed.refresh_from_db()
     assert regressed.version.status == VersionStatus.PUBLISHED
-    event = AuditEvent.objects.get(action="review.approve")
+    event = AuditEvent.objects.get(action="review.approve", review=regressed)
     assert event.reason == "The drop is noise on 45 rows."
     assert event.actor == reviewer
     assert len(event.data["regression_override"]) == 1
@@ -155,4 +156,4 @@ def test_a_drop_within_the_gate_does_not_block(owner, staff, model, reviewer, ir
     review_checks.review_refresh_checks(version_id=candidate.pk)
     assert checks_of(review)["regression"]["status"] == "pass"
     assert decide(reviewer, review, decision="approve").status_code == 200
-    assert "regression_override" not in AuditEvent.objects.get(action="review.approve").data
+    assert "regression_override" not in AuditEvent.objects.get(action="review.approve", review=review).data

@@ -18,8 +18,8 @@ from evaluations_app import services as ev
 from evaluations_app.models import Evaluation, TestSet
 from evaluations_app.tasks import run_evaluation
 from models_app.models import ModelVersion, VersionStatus
-from tests.factories import UserFactory, make_model, make_version
-from tests.web_evaluation.conftest import csv_bytes, onnx_bytes
+from tests.evaluations.web.conftest import csv_bytes, onnx_bytes
+from tests.factories import UserFactory, make_model, make_version, move_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -115,7 +115,7 @@ def test_upload_request_watch_and_compare(page, live_server, problems, screensho
     screenshot("evaluation-detail")
 
     # Once 1.1.0 is published: the leaderboard, the model page's chart and the compare page.
-    ModelVersion.objects.filter(pk=evaluation.version_id).update(status=VersionStatus.PUBLISHED)
+    move_to(ModelVersion.objects.get(pk=evaluation.version_id), VersionStatus.PUBLISHED)
 
     page.goto(f"{base}/test-sets/olivia/iris-holdout/")
     rows = page.locator(".leaderboard tbody tr")
