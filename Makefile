@@ -31,6 +31,7 @@ migrate: install .env
 	$(PY) manage.py migrate --no-input -v 0
 
 demo: migrate
+	@command -v bwrap >/dev/null || echo "Note: bubblewrap is not installed (apt-get install bubblewrap): the demo's evaluations will fail with sandbox_unavailable."
 	$(PY) manage.py seed_demo
 
 run: demo

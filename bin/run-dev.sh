@@ -6,6 +6,17 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT="${PORT:-8000}"
 
+if ! command -v bwrap >/dev/null 2>&1; then
+  cat <<'WARN'
+
+  Evaluations need bubblewrap, the sandbox models run in: apt-get install bubblewrap
+  (until then every evaluation fails with "sandbox_unavailable"; EVAL_ALLOW_WEAK_SANDBOX=true
+  runs them with resource limits only, and every result then says so).
+  Check the sandbox with: .venv/bin/python manage.py check_sandbox
+
+WARN
+fi
+
 pids=()
 stop() {
   trap - INT TERM EXIT

@@ -327,6 +327,9 @@ EVAL_TASK_TIME_LIMIT = EVAL_TASK_SOFT_TIME_LIMIT + 30
 EVAL_STALE_MARGIN_SECONDS = envint("EVAL_STALE_MARGIN_SECONDS", 60)
 EVAL_RESEND_AFTER_SECONDS = envint("EVAL_RESEND_AFTER_SECONDS", 600)
 EVALUATE_PICKLE = envbool("EVALUATE_PICKLE", False)
+# Models run under bubblewrap or not at all; true lets them run with resource limits alone
+# where bubblewrap cannot be set up, and every such evaluation says what was missing.
+EVAL_ALLOW_WEAK_SANDBOX = envbool("EVAL_ALLOW_WEAK_SANDBOX", False)
 SKOPS_TRUSTED_TYPES = envlist("SKOPS_TRUSTED_TYPES", "")
 CELERY_TASK_ROUTES = {"evaluations_app.tasks.run_evaluation": {"queue": "evaluations"}}
 CELERY_BEAT_SCHEDULE["recover-evaluations"] = {

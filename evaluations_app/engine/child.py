@@ -17,7 +17,73 @@ import time
 
 import numpy as np
 
-PICKLE_ALLOWED_PREFIXES = ("sklearn.", "numpy", "scipy.sparse", "collections.OrderedDict", "_codecs.encode")
+# The pickle allow-list: exact (module, name) pairs. No prefixes (a package re-exports
+# subprocess and os functions under harmless-looking names), no dotted names (a protocol-4
+# name is looked up attribute by attribute), nothing resolved through attribute walks.
+# The numpy, copyreg and builtins entries are what numpy arrays and plain objects need; the
+# scikit-learn ones are its estimators (sklearn.utils.all_estimators) and the internal
+# types their fitted state holds. Compare fickling's safe-ML allow-list.
+PICKLE_ALLOWED = frozenset(
+    {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy.random._pickle", "__randomstate_ctor"),
+        ("numpy.random._pickle", "__generator_ctor"),
+        ("numpy.random._pickle", "__bit_generator_ctor"),
+        ("numpy.random._mt19937", "MT19937"),
+        ("numpy.random._pcg64", "PCG64"),
+        ("numpy.random.bit_generator", "SeedSequence"),
+        ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
+        ("copyreg", "_reconstructor"),
+        ("copy_reg", "_reconstructor"),
+        ("builtins", "object"),
+        ("__builtin__", "object"),
+        ("builtins", "bytes"),
+        ("__builtin__", "bytes"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "slice"),
+        ("_codecs", "encode"),
+        ("collections", "OrderedDict"),
+        ("sklearn.tree._tree", "Tree"),
+        ("sklearn.ensemble._hist_gradient_boosting.binning", "_BinMapper"),
+        ("sklearn.ensemble._hist_gradient_boosting.predictor", "TreePredictor"),
+        ("sklearn.neural_network._stochastic_optimizers", "AdamOptimizer"),
+        ("sklearn.neural_network._stochastic_optimizers", "SGDOptimizer"),
+        ("sklearn._loss.link", "Interval"),
+        ("sklearn._loss.link", "IdentityLink"),
+        ("sklearn._loss.link", "LogLink"),
+        ("sklearn._loss.link", "LogitLink"),
+        ("sklearn._loss.link", "HalfLogitLink"),
+        ("sklearn._loss.link", "MultinomialLogit"),
+        *(
+            (module, name)
+            for module, names in {
+                "sklearn._loss.loss": (
+                    "HalfSquaredError", "AbsoluteError", "PinballLoss", "HuberLoss", "HalfPoissonLoss",
+                    "HalfGammaLoss", "HalfTweedieLoss", "HalfTweedieLossIdentity", "HalfBinomialLoss",
+                    "ExponentialLoss", "HalfMultinomialLoss",
+                ),
+                "sklearn._loss._loss": (
+                    "CyHalfSquaredError", "CyAbsoluteError", "CyPinballLoss", "CyHuberLoss", "CyHalfPoissonLoss",
+                    "CyHalfGammaLoss", "CyHalfTweedieLoss", "CyHalfTweedieLossIdentity", "CyHalfBinomialLoss",
+                    "CyExponentialLoss", "CyHalfMultinomialLoss",
+                ),
+            }.items()
+            for name in names
+        ),
+    }
+)  # fmt: skip
+# Cython types pickle through a module-level helper of the same module, named after them.
+PICKLE_ALLOWED = PICKLE_ALLOWED | {
+    (module, f"__pyx_unpickle_{name}") for module, name in PICKLE_ALLOWED if module == "sklearn._loss._loss"
+}
 
 
 class RefusedModel(Exception):
@@ -137,30 +203,49 @@ def load_skops(path: str, trusted_types: list[str]):
     return _sklearn_predict(sio.load(path, trusted=trusted_types or None))
 
 
-class AllowListUnpickler(pickle.Unpickler):
-    def find_class(self, module, name):
-        full = f"{module}.{name}"
-        if full.startswith(PICKLE_ALLOWED_PREFIXES) or module in (
-            "numpy",
-            "numpy.core.multiarray",
-            "numpy._core.multiarray",
-        ):
-            return super().find_class(module, name)
-        raise RefusedModel(f"The pickle refers to {full}, which is not on the allow-list.")
+def _sklearn_estimators() -> frozenset:
+    """Every scikit-learn estimator class, as the (module, name) pair a pickle names it by."""
+    from sklearn.utils import all_estimators
+
+    return frozenset((cls.__module__, cls.__qualname__) for _, cls in all_estimators())
+
+
+def check_global(module: object, name: object, estimators: frozenset) -> None:
+    """Refuse a global unless the exact pair is on the allow-list."""
+    if not isinstance(module, str) or not isinstance(name, str) or "." in name:
+        raise RefusedModel(f"The pickle refers to {module}.{name}, which is not on the allow-list.")
+    if (module, name) not in PICKLE_ALLOWED and (module, name) not in estimators:
+        raise RefusedModel(f"The pickle refers to {module}.{name}, which is not on the allow-list.")
 
 
 def load_pickle(path: str, kind: str):
+    """Load a pickle or joblib file through the allow-list: every global the file names is
+    checked before it is resolved, so nothing outside the list is ever imported."""
+    estimators = _sklearn_estimators()
     if kind == "joblib":
-        from joblib.numpy_pickle import NumpyUnpickler
+        from joblib.numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
+        from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 
         class AllowListJoblibUnpickler(NumpyUnpickler):
             def find_class(self, module, name):
-                AllowListUnpickler.find_class(self, module, name)  # raises unless allowed
-                return NumpyUnpickler.find_class(self, module, name)
+                if (module, name) == ("joblib.numpy_pickle", "NumpyArrayWrapper"):
+                    return NumpyArrayWrapper
+                check_global(module, name, estimators)
+                return super().find_class(module, name)
 
-        with open(path, "rb") as handle:
-            estimator = AllowListJoblibUnpickler(path, handle).load()
+        # joblib's own reader undoes its compression (zlib, gzip, lzma...); a file of joblib 0.9
+        # or older (arrays in side files, read by name) comes back as a str and is refused.
+        with open(path, "rb") as raw, _validate_fileobject_and_memmap(raw, path, None) as (handle, _):
+            if isinstance(handle, str):
+                raise RefusedModel("joblib files written by joblib 0.9 or older are not evaluated.")
+            estimator = AllowListJoblibUnpickler(path, handle, ensure_native_byte_order=True).load()
     else:
+
+        class AllowListUnpickler(pickle.Unpickler):
+            def find_class(self, module, name):
+                check_global(module, name, estimators)
+                return super().find_class(module, name)
+
         with open(path, "rb") as handle:
             estimator = AllowListUnpickler(handle).load()
     return _sklearn_predict(estimator)

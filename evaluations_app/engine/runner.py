@@ -6,6 +6,7 @@ size cap and checked for shape and values before scikit-learn scores them.
 
 import json
 import platform
+import re
 import shutil
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -20,7 +21,7 @@ from models_app.blobs import blob_open
 
 from ..models import Evaluation, EvaluationSource
 from . import metrics as m
-from .sandbox import Limits, SandboxResult, run_in_sandbox, sandbox_workdir
+from .sandbox import Limits, SandboxResult, SandboxUnavailable, run_in_sandbox, sandbox_workdir
 
 CHILD = Path(__file__).with_name("child.py")
 PERMUTATION_ROWS = 2000
@@ -85,6 +86,24 @@ def _limit_sentence(result: SandboxResult, limits: Limits) -> tuple[str, str]:
     return result.limit_hit or "crashed", sentences.get(result.limit_hit or "", "")
 
 
+# What the child prints is the model's to choose: an error shown to a user is the
+# registry's own sentence for the failure, with at most this much of the child's text,
+# reduced to plain characters, so that an error message is no channel out of the sandbox.
+EXCERPT_CHARS = 160
+_EXCERPT_ALLOWED = re.compile(r"[^A-Za-z0-9 _.,:;'()\[\]<>=+-]")
+REFUSAL_SENTENCES = {
+    "refused": "The registry refused to load the model",
+    "invalid_output": "The model's output is not valid",
+    "memory": "The model ran out of memory",
+}
+
+
+def excerpt(text: str) -> str:
+    """A short, single-line, plain-character excerpt of what the child said."""
+    line = " ".join(str(text).split())
+    return _EXCERPT_ALLOWED.sub("?", line)[:EXCERPT_CHARS]
+
+
 def _child_report(result: SandboxResult, limits: Limits) -> dict:
     lines = [line for line in result.stdout.strip().splitlines() if line.startswith("{")]
     report = None
@@ -97,10 +116,12 @@ def _child_report(result: SandboxResult, limits: Limits) -> dict:
         code, sentence = _limit_sentence(result, limits)
         raise EvaluationError("timeout" if code == "wall_clock" else code, sentence)
     if isinstance(report, dict) and report.get("ok") is False:
-        raise EvaluationError(str(report.get("error", "refused"))[:32], str(report.get("message", ""))[:1000])
+        code = str(report.get("error"))
+        code = code if code in REFUSAL_SENTENCES else "refused"
+        raise EvaluationError(code, f"{REFUSAL_SENTENCES[code]}: {excerpt(report.get('message', ''))}")
     if result.returncode != 0 or not isinstance(report, dict):
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1][:300]
-        raise EvaluationError("crashed", f"The model could not be run: {last}")
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EvaluationError("crashed", f"The model could not be run: {excerpt(last)}")
     return report
 
 
@@ -194,7 +215,12 @@ def run_model(evaluation: Evaluation) -> Outcome:
             },
         }
         (workdir / "request.json").write_text(json.dumps(request))
-        result = run_in_sandbox(CHILD, ["request.json"], workdir=workdir, limits=limits)
+        try:
+            result = run_in_sandbox(
+                CHILD, ["request.json"], workdir=workdir, limits=limits, allow_weak=settings.EVAL_ALLOW_WEAK_SANDBOX
+            )
+        except SandboxUnavailable as unavailable:
+            raise EvaluationError("sandbox_unavailable", unavailable.message) from None
         report = _child_report(result, limits)
         pred = _load_array(workdir / "pred.npy", rows=rows, what="predictions")
         proba = _load_array(workdir / "proba.npy", rows=rows, what="probabilities") if report.get("has_proba") else None
@@ -236,6 +262,8 @@ def run_model(evaluation: Evaluation) -> Outcome:
             "seed": m.BOOTSTRAP_SEED,
             "bootstrap_samples": m.BOOTSTRAP_SAMPLES,
             "network_isolated": result.network_isolated,
+            "isolation": result.isolation,
+            "missing_protections": result.missing_protections,
             "sandbox_notes": notes,
             "peak_child_memory_bytes": result.peak_memory_bytes,
             "load_seconds": report.get("load_seconds"),

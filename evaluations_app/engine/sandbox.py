@@ -1,47 +1,65 @@
-"""Run an untrusted-input Python script in a child process with hard limits.
+"""Run an untrusted-input Python script in a child process that is contained, or not at all.
 
-The worker never loads a model in its own process. The child gets:
+The worker never loads a model in its own process. The child runs under bubblewrap
+(Debian's `bubblewrap`), which gives it:
 
-- `python -I` (no user site, no PYTHON* variables, no script folder on sys.path) and an
-  empty environment;
-- resource limits on address space, CPU seconds, file size, open files and processes;
-- its own session (process group), killed as a whole on the wall-clock deadline and
-  again after it exits, so nothing it forked outlives it; and the parent-death signal,
-  so it does not outlive a worker killed with SIGKILL;
-- a network namespace of its own with no interfaces (when the OS allows it: as root or
-  with user namespaces), so any connection fails;
-- a pids cgroup of its own (where the cgroup file system is writable) whose pids.max
-  bounds forking: RLIMIT_NPROC counts per user and does not bind root;
-- when started as root and the interpreter is reachable by `nobody`, that unprivileged
-  user, so it can write only in its private temporary folder.
+- its own user (uid 65534, no capabilities), IPC, PID, UTS and network namespaces: it sees
+  only its own processes, and its network has no interface but an empty loopback;
+- a filesystem that holds only what is bound into it: /usr, the interpreter and the
+  virtual environment read-only, the script read-only at /sandbox, and its private work
+  folder (the model file, the features, its outputs) at /job; the root is read-only, so it
+  can write nowhere else; no MEDIA_ROOT, no database file, no settings, no project code;
+- an empty environment, `python -I`, and `--die-with-parent`, so it never outlives a
+  worker killed with SIGKILL;
+- resource limits on address space, CPU seconds, file size, open files; a pids cgroup
+  (where the cgroup file system is writable) bounding forks; a wall-clock kill.
+
+If bubblewrap is missing or cannot set up its namespaces here, nothing runs: the caller
+gets SandboxUnavailable with a sentence for the operator. Only `allow_weak=True` (the
+operator's EVAL_ALLOW_WEAK_SANDBOX) runs the child with the resource limits alone, and
+the result names every protection that was missing.
 
 What the child writes to stdout and stderr is kept up to a cap. The caller reads the
 child's result files from the work folder and validates them; nothing the child
 produces is trusted.
 """
 
-import ctypes
 import errno
+import functools
 import os
-import pwd
 import re
 import resource
+import shutil
 import signal
-import stat
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CLONE_NEWNET = 0x40000000
-PR_SET_PDEATHSIG = 1
 PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
 OUTPUT_CAP = 64 * 1024
 POLL_SECONDS = 0.01
+SANDBOX_UID = 65534  # nobody, inside the sandbox's own user namespace
+JOB_DIR = "/job"  # where the work folder appears inside the sandbox
+SCRIPT_DIR = "/sandbox"
+# What the weak mode (no bubblewrap) goes without, in words a reviewer cannot miss.
+WEAK_MISSING = [
+    "its own user: the model ran with the worker's rights",
+    "its own filesystem view: the model could read every file the worker can read",
+    "its own network: the model could open connections",
+    "its own process namespace: the model could see the worker's processes",
+]
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox cannot be set up here; `message` tells the operator what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -72,84 +90,25 @@ class SandboxResult:
     wall_seconds: float
     peak_memory_bytes: int
     limit_hit: str | None = None
-    network_isolated: bool = False
+    isolation: str = "bubblewrap"  # or "weak"
+    missing_protections: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and self.limit_hit is None
 
+    @property
+    def network_isolated(self) -> bool:
+        return self.isolation == "bubblewrap"
+
 
 def sandbox_workdir() -> tempfile.TemporaryDirectory:
-    """A private folder for one run, under a parent the unprivileged child can traverse.
-
-    The parent is searchable but not listable (0711), so runs cannot find each other.
-    """
+    """A private folder (0700) for one run; the sandbox sees it, and only it, at /job."""
     parent = Path(os.environ.get("SANDBOX_ROOT") or Path(tempfile.gettempdir()) / "model-registry-sandbox")
-    parent.mkdir(mode=0o711, exist_ok=True)
-    os.chmod(parent, 0o711)
+    parent.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(parent, 0o700)
     return tempfile.TemporaryDirectory(prefix="run-", dir=parent)
-
-
-def _unshare_network() -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.unshare(CLONE_NEWNET) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Ask the kernel to SIGKILL this process when the worker that started it dies (a worker
-    killed with SIGKILL cannot kill its child's group itself). Set after the user switch,
-    which clears it."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent_pid:  # the worker died before the request took effect
-        os._exit(1)
-
-
-def _nobody() -> tuple[int, int] | None:
-    try:
-        entry = pwd.getpwnam("nobody")
-    except KeyError:
-        return None
-    return entry.pw_uid, entry.pw_gid
-
-
-_BOOTSTRAP = (
-    "import runpy, site, sys; site.addsitedir(sys.argv[1]); "
-    "sys.argv = sys.argv[2:]; runpy.run_path(sys.argv[0], run_name='__main__')"
-)
-
-
-def _world_reachable(path: Path) -> bool:
-    """True when every folder above the real file is world-searchable and it is world-readable."""
-    real = Path(os.path.realpath(path))
-    for folder in real.parents:
-        if not os.stat(folder).st_mode & stat.S_IXOTH:
-            return False
-    return bool(os.stat(real).st_mode & stat.S_IROTH)
-
-
-def _command(script: Path, args: list[str], unprivileged: bool) -> list[str] | None:
-    """The child's command line; for an unprivileged child, an interpreter it can run.
-
-    When our interpreter lives where `nobody` cannot reach it (pyenv under /root), the
-    system's interpreter of the same version runs the script with our site-packages
-    added, or None is returned when there is no such interpreter.
-    """
-    if not unprivileged or _world_reachable(Path(sys.executable)):
-        return [sys.executable, "-I", str(script), *args]
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    purelib = Path(sysconfig.get_paths()["purelib"])
-    for candidate in (Path(f"/usr/bin/python{version}"), Path(f"/usr/local/bin/python{version}")):
-        if candidate.exists() and _world_reachable(candidate) and _world_reachable(purelib):
-            return [str(candidate), "-I", "-c", _BOOTSTRAP, str(purelib), str(script), *args]
-    return None
 
 
 def _pids_cgroup(limit: int) -> Path | None:
@@ -183,32 +142,97 @@ def _cgroup_kill_and_remove(folder: Path) -> None:
         pass
 
 
-def _child_setup(limits: Limits, status_fd: int, drop_to: tuple[int, int] | None, cgroup: Path | None):
-    """Runs in the child between fork and exec: only simple system calls."""
-    parent_pid = os.getpid()
+def _limit(limits: Limits, cgroup: Path | None):
+    """Runs in the started process between fork and exec (bubblewrap, or the weak child):
+    only simple system calls. The limits carry over to everything it starts."""
 
     def setup() -> None:
         if cgroup is not None:
             with open(cgroup / "cgroup.procs", "w") as procs:
                 procs.write(str(os.getpid()))
-        isolated = _unshare_network()
-        os.write(status_fd, b"1" if isolated else b"0")
-        os.close(status_fd)
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         # The soft CPU limit sends SIGXCPU; the hard one, a second later, SIGKILL.
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if drop_to is not None:
-            uid, gid = drop_to
-            os.setgroups([])
-            os.setgid(gid)
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-            os.setuid(uid)
-        _die_with_parent(parent_pid)
 
     return setup
+
+
+def bubblewrap_path() -> str | None:
+    return shutil.which(os.environ.get("BWRAP", "bwrap"))
+
+
+def _bwrap_command(bwrap: str, script: Path, args: list[str], workdir: Path) -> list[str]:
+    """bubblewrap's command line: namespaces, the read-only system, the job folder, the script."""
+    command = [
+        bwrap,
+        "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+        "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+        "--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL",
+        "--ro-bind", "/usr", "/usr",
+    ]  # fmt: skip
+    for name in ("bin", "lib", "lib64", "sbin"):
+        top = Path("/") / name
+        if top.is_symlink():
+            command += ["--symlink", os.readlink(top), str(top)]
+        elif top.is_dir():
+            command += ["--ro-bind", str(top), str(top)]
+    # The interpreter's installation and the virtual environment, at the paths they have
+    # here, so the venv's python finds its pyvenv.cfg and only the venv's packages.
+    for folder in sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix}):
+        if not folder.startswith("/usr/"):
+            command += ["--ro-bind", folder, folder]
+    command += [
+        "--ro-bind", str(script), f"{SCRIPT_DIR}/{script.name}",
+        "--bind", str(workdir), JOB_DIR,
+        "--proc", "/proc",
+        "--dev-bind", "/dev/null", "/dev/null",
+        "--dev-bind", "/dev/zero", "/dev/zero",
+        "--dev-bind", "/dev/urandom", "/dev/urandom",
+        "--chdir", JOB_DIR, "--unsetenv", "PWD",
+        "--remount-ro", "/",
+        sys.executable, "-I", f"{SCRIPT_DIR}/{script.name}", *args,
+    ]  # fmt: skip
+    return command
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_once(bwrap: str, executable: str) -> None:
+    """Start the interpreter under bubblewrap once per process; raise SandboxUnavailable if
+    it cannot. Only success is cached: a failure is asked again next time."""
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as folder:
+        script = Path(folder) / "probe.py"
+        script.write_text("print('contained')\n")
+        command = _bwrap_command(bwrap, script, [], Path(folder))
+        try:
+            done = subprocess.run(command, env={}, capture_output=True, timeout=60, check=False)  # noqa: S603
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise SandboxUnavailable(f"bubblewrap could not be started ({error}).") from None
+    if done.returncode != 0 or done.stdout.strip() != b"contained":
+        reason = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1][:300]
+        raise SandboxUnavailable(
+            f"bubblewrap could not set up the sandbox here ({reason}). Run the worker as root, or enable "
+            "unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), then check with "
+            "manage.py check_sandbox."
+        )
+
+
+def probe(bwrap: str | None = None) -> None:
+    """Raise SandboxUnavailable unless the full sandbox can be set up on this machine."""
+    bwrap = bwrap or bubblewrap_path()
+    if bwrap is None:
+        raise SandboxUnavailable(
+            "bubblewrap is not installed, so models cannot be run in the sandbox: install it "
+            "(apt-get install bubblewrap), or set EVAL_ALLOW_WEAK_SANDBOX=true to run them with "
+            "resource limits only."
+        )
+    try:
+        _probe_once(bwrap, sys.executable)
+    except SandboxUnavailable:
+        _probe_once.cache_clear()
+        raise
 
 
 def _read_capped(path: Path) -> str:
@@ -254,64 +278,61 @@ def _classify(returncode: int, stderr: str, timed_out: bool) -> str | None:
     return None
 
 
-def run_in_sandbox(script: Path, args: list[str], *, workdir: Path, limits: Limits) -> SandboxResult:
-    """Run `python -I script args...` in `workdir` under `limits` and wait for it.
+def run_in_sandbox(
+    script: Path, args: list[str], *, workdir: Path, limits: Limits, allow_weak: bool = False
+) -> SandboxResult:
+    """Run `python -I script args...` with `workdir` as its folder, under `limits`.
 
-    1. Make the work folder the child's own (owned by `nobody` when we are root).
-    2. Start the child in a new session and pids cgroup, with the limits set between
-       fork and exec; if `nobody` cannot run the interpreter, start it without the
-       user switch and say so.
+    1. Check that bubblewrap can contain the child here; if not, raise SandboxUnavailable,
+       unless `allow_weak` lets it run with the resource limits alone (said in the result).
+    2. Start it in a new session and pids cgroup, with the limits set between fork and exec.
     3. Poll until it exits or the wall-clock deadline passes; then kill its whole group
        and everything left in its cgroup.
     4. Read its capped output and classify which limit, if any, stopped it.
     """
+    bwrap, weak_reason = bubblewrap_path(), None
+    try:
+        probe(bwrap)
+    except SandboxUnavailable as unavailable:
+        if not allow_weak:
+            raise
+        weak_reason = unavailable.message
     notes: list[str] = []
-    drop_to = _nobody() if os.geteuid() == 0 else None
     cgroup = _pids_cgroup(limits.processes)
     if cgroup is None:
-        notes.append("No pids cgroup was available; forking is bounded only by RLIMIT_NPROC and the group kill.")
-    command = _command(script, args, unprivileged=drop_to is not None)
-    if command is None:
-        notes.append("No interpreter reachable by the nobody user was found, so the model ran as the worker's user.")
-        drop_to, command = None, _command(script, args, unprivileged=False)
-    if drop_to is not None:
-        for path in [workdir, *workdir.rglob("*")]:
-            os.chown(path, *drop_to)
+        notes.append("No pids cgroup was available; forking is bounded by the PID namespace and the group kill.")
+    if weak_reason is None:
+        command, cwd = _bwrap_command(bwrap, script, args, workdir), workdir
+    else:
+        command, cwd = [sys.executable, "-I", str(script), *args], workdir
     try:
-        result = _run(command, workdir, limits, drop_to, cgroup)
+        result = _run(command, cwd, limits, cgroup, contained=weak_reason is None)
     finally:
         if cgroup is not None:
             _cgroup_kill_and_remove(cgroup)
-    if not result.network_isolated:
-        notes.append("The OS did not allow a private network namespace; the model ran with network access.")
+    if weak_reason is not None:
+        result.isolation = "weak"
+        result.missing_protections = list(WEAK_MISSING)
+        notes.append(f"Weak sandbox (EVAL_ALLOW_WEAK_SANDBOX): {weak_reason}")
     result.notes = notes
     return result
 
 
-def _run(
-    command: list[str], workdir: Path, limits: Limits, drop_to: tuple[int, int] | None, cgroup: Path | None
-) -> SandboxResult:
-    read_fd, write_fd = os.pipe()
+def _run(command: list[str], cwd: Path, limits: Limits, cgroup: Path | None, *, contained: bool) -> SandboxResult:
     with tempfile.TemporaryDirectory(prefix="sandbox-io-") as io_dir:
         out_path, err_path = Path(io_dir) / "stdout", Path(io_dir) / "stderr"
         started = time.monotonic()
-        try:
-            with open(out_path, "wb") as out, open(err_path, "wb") as err:
-                process = subprocess.Popen(  # noqa: S603 - fixed interpreter, our own script
-                    command,
-                    cwd=workdir,
-                    env={},
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    start_new_session=True,
-                    pass_fds=(write_fd,),
-                    preexec_fn=_child_setup(limits, write_fd, drop_to, cgroup),  # noqa: PLW1509
-                )
-        finally:
-            os.close(write_fd)
-        isolated = os.read(read_fd, 1) == b"1"
-        os.close(read_fd)
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            process = subprocess.Popen(  # noqa: S603 - fixed interpreter, our own script
+                command,
+                cwd=cwd,
+                env={},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+                preexec_fn=_limit(limits, cgroup),  # noqa: PLW1509
+            )
         deadline = started + limits.wall_seconds
         timed_out = False
         try:
@@ -330,17 +351,19 @@ def _run(
             _kill_group(process.pid)
             os.wait4(process.pid, 0)
             raise
-        process.returncode = os.waitstatus_to_exitcode(status)
+        returncode = os.waitstatus_to_exitcode(status)
+        if contained and returncode > 128:
+            returncode = -(returncode - 128)  # bubblewrap reports a child killed by signal N as 128 + N
+        process.returncode = returncode
         _kill_group(process.pid)  # anything it forked that is still around
         wall = time.monotonic() - started
         stdout, stderr = _read_capped(out_path), _read_capped(err_path)
     result = SandboxResult(
-        returncode=process.returncode,
+        returncode=returncode,
         stdout=stdout,
         stderr=stderr,
         wall_seconds=wall,
         peak_memory_bytes=usage.ru_maxrss * 1024,
-        network_isolated=isolated,
     )
     result.limit_hit = _classify(result.returncode, stderr, timed_out)
     return result

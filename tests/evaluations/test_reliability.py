@@ -146,7 +146,7 @@ def _sandbox_children() -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"evaluation/child.py" in (entry / "cmdline").read_bytes():
+                if b"/sandbox/child.py" in (entry / "cmdline").read_bytes():
                     found.append(int(entry.name))
             except OSError:
                 continue
