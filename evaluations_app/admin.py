@@ -1,6 +1,11 @@
 from django.contrib import admin
 
+from . import services
 from .models import Evaluation, TestSet
+
+# What test_set_update changes; the admin's edits of these go through it, so marking a
+# benchmark or moving its regression gate is audited like anywhere else.
+TEST_SET_FIELDS = ("description", "visibility", "benchmark", "regression_threshold")
 
 
 @admin.register(TestSet)
@@ -10,8 +15,18 @@ class TestSetAdmin(admin.ModelAdmin):
     search_fields = ["name", "owner__username"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner", "declared_by"]
-    # The table and its arrays are what evaluations were computed on: never swapped here.
-    readonly_fields = ["blob", "features_blob", "target_blob", "file_format", "rows", "columns", "created_at"]
+    # The table, its arrays and the target and task they were derived with are what
+    # evaluations were computed on: never swapped here.
+    readonly_fields = [
+        "task", "target_column", "blob", "features_blob", "target_blob", "file_format", "rows", "columns", "created_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False  # test sets are uploaded, which validates the table and derives its arrays
+
+    def save_model(self, request, obj, form, change) -> None:
+        fields = {field: getattr(obj, field) for field in TEST_SET_FIELDS if field in form.changed_data}
+        services.test_set_update(test_set=obj, actor=request.user, **fields)
 
 
 @admin.register(Evaluation)

@@ -9,8 +9,10 @@ class EvaluationsAppConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django loads apps.py before any app's models.
         from models_app.pages import register_page_part
+        from models_app.signals import file_uploaded
 
-        from . import pages
+        from . import pages, receivers
 
         register_page_part("model", templates=pages.MODEL_TEMPLATES, context=pages.model_part)
         register_page_part("version", templates=pages.VERSION_TEMPLATES, context=pages.version_part)
+        file_uploaded.connect(receivers.file_uploaded, dispatch_uid="evaluations_app.file_uploaded")

@@ -2,15 +2,20 @@
 user or by a submission. What a worker does with them is in worker.py."""
 
 import logging
+from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts_app.roles import Action, may
+from models_app.audit import audit
 from models_app.blobs import blob_sha256_of, blob_store
 from models_app.formats import Format
 from models_app.models import Blob, ModelFile, ModelVersion, Visibility
+from models_app.services import blob_record
 from registry_site.errors import Conflict, DomainError, Forbidden, full_clean
 
 from .arrays import array_store
@@ -71,12 +76,11 @@ def test_set_create(
     del table
     arrays = {name: array_store(array) for name, array in (("features", features), ("target", target))}
     with transaction.atomic():
-        test_set.blob, _ = Blob.objects.get_or_create(
+        test_set.blob = blob_record(
             sha256=sha256,
-            defaults={
-                "size": uploaded_file.size,
-                "format": Format.PARQUET if test_set.file_format == "parquet" else Format.TEXT,
-            },
+            size=uploaded_file.size,
+            file_format=Format.PARQUET if test_set.file_format == "parquet" else Format.TEXT,
+            fileobj=fileobj,
         )
         for name, (array_sha, array_size) in arrays.items():
             blob, _ = Blob.objects.get_or_create(
@@ -104,11 +108,30 @@ def test_set_update(*, test_set: TestSet, actor, **fields) -> TestSet:
     owner_id = test_set.owner_id
     if not (may(actor, Action.EDIT, owner_id=owner_id) or may(actor, Action.MARK_BENCHMARK, owner_id=owner_id)):
         raise Forbidden("Only the owner or staff can change a test set.")
+    before = TestSet.objects.select_for_update().values("benchmark", "regression_threshold").get(pk=test_set.pk)
     for field, value in fields.items():
         setattr(test_set, field, value)
     full_clean(test_set, exclude=["owner", "blob", "features_blob", "target_blob"])
     test_set.save()
+    _audit_benchmark_changes(test_set=test_set, actor=actor, before=before)
     return test_set
+
+
+def _audit_benchmark_changes(*, test_set: TestSet, actor, before: dict) -> None:
+    """A benchmark marked or unmarked, and its regression gate moved, each leave an event."""
+    data = {"test_set": test_set.full_name}
+    if test_set.benchmark != before["benchmark"]:
+        audit(
+            actor=actor, action="test_set.mark_benchmark" if test_set.benchmark else "test_set.unmark_benchmark",
+            from_status="benchmark" if before["benchmark"] else "not_benchmark",
+            to_status="benchmark" if test_set.benchmark else "not_benchmark", data=data,
+        )  # fmt: skip
+    if test_set.regression_threshold != before["regression_threshold"]:
+        audit(
+            actor=actor, action="test_set.regression_threshold",
+            from_status=str(before["regression_threshold"]), to_status=str(test_set.regression_threshold),
+            data={**data, "from": before["regression_threshold"], "to": test_set.regression_threshold},
+        )  # fmt: skip
 
 
 def _pick_model_file(version: ModelVersion) -> ModelFile:
@@ -139,27 +162,81 @@ def may_request_evaluation(user, version: ModelVersion) -> bool:
     return may(user, Action.EVALUATE, owner_id=version.model.owner_id)
 
 
+def _refuse_predictions_on_benchmark(test_set: TestSet) -> None:
+    # Scoring uploaded predictions answers "how many of these labels are right?" for any
+    # labels one likes: seven files, each changing one row, recovered a benchmark's labels.
+    raise Forbidden(
+        f"{test_set.full_name} is a benchmark: its labels are kept secret, so it does not score uploaded "
+        "predictions. Let the registry run the model itself: upload an ONNX or skops file and request "
+        "the evaluation without a predictions file.",
+        code="benchmark_predictions",
+    )
+
+
+BENCHMARK_WINDOW = timedelta(days=1)
+
+
+def _check_benchmark_cap(*, version: ModelVersion, test_set: TestSet) -> None:
+    """At most EVAL_BENCHMARK_RUNS_PER_DAY evaluations of the version on the benchmark in
+    24 hours; the caller holds the version's row lock, so two requests cannot both pass."""
+    cap = settings.EVAL_BENCHMARK_RUNS_PER_DAY
+    now = timezone.now()
+    # A failed evaluation produced no metrics, so it told nobody anything about the labels.
+    recent = list(
+        Evaluation.objects.filter(version=version, test_set=test_set, created_at__gt=now - BENCHMARK_WINDOW)
+        .exclude(status=EvaluationStatus.FAILED)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    if len(recent) < cap:
+        return
+    name = f"{version.model.full_name} {version.version}"
+    if cap <= 0:
+        raise TooManyEvaluations(
+            f"The registry does not evaluate versions on the benchmark {test_set.full_name} on request.",
+            code="benchmark_daily_cap",
+        )
+    again = recent[len(recent) - cap] + BENCHMARK_WINDOW
+    raise TooManyEvaluations(
+        f"{name} was evaluated {len(recent)} time{'' if len(recent) == 1 else 's'} on the benchmark "
+        f"{test_set.full_name} in the last 24 hours, "
+        f"the most a benchmark allows so that its labels stay secret; try again after "
+        f"{again.astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
+        code="benchmark_daily_cap",
+    )
+
+
+def _check_active_quota(*, actor) -> None:
+    """The user's quota of queued and running evaluations, counted under the user's row
+    lock: two requests at once would otherwise both count one below the quota."""
+    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
+    active = Evaluation.objects.filter(
+        requested_by=actor, status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RUNNING]
+    )
+    if active.count() >= settings.EVAL_MAX_ACTIVE_PER_USER:
+        raise TooManyEvaluations(
+            f"You have {settings.EVAL_MAX_ACTIVE_PER_USER} evaluations queued or running; wait for some to finish."
+        )
+
+
 def evaluation_request(
     *, version: ModelVersion, test_set: TestSet, actor, predictions_path: str | None = None, enforce_quota: bool = True
 ) -> Evaluation:
     """Queue an evaluation of the version on the test set; the task is sent after commit.
 
-    1. Check who asks, that the task types fit, and the user's quota of active jobs.
+    1. Check who asks and that the task types fit; a benchmark scores no uploaded predictions.
     2. Pick the file: a named predictions file, or the first runnable model file.
-    3. Record the evaluation (one active per version and test set), then enqueue.
+    3. In one transaction: on a benchmark, lock the version's row and check its daily cap;
+       lock the asking user's row and check their quota of active jobs (always in this
+       order, so two requests never wait on each other's locks); record the evaluation
+       (one active per version and test set). Enqueue after commit.
     """
     if actor is not None and not may_request_evaluation(actor, version):
         raise Forbidden("Only the owner, reviewers and staff can request evaluations.")
     _compatible(version, test_set)
-    if actor is not None and enforce_quota:
-        active = Evaluation.objects.filter(
-            requested_by=actor, status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RUNNING]
-        )
-        if active.count() >= settings.EVAL_MAX_ACTIVE_PER_USER:
-            raise TooManyEvaluations(
-                f"You have {settings.EVAL_MAX_ACTIVE_PER_USER} evaluations queued or running; wait for some to finish."
-            )
     if predictions_path:
+        if test_set.benchmark:
+            _refuse_predictions_on_benchmark(test_set)
         model_file = version.files.select_related("blob").filter(path=predictions_path).first()
         if model_file is None:
             raise DomainError(f"Version {version.version} has no file '{predictions_path}'.", field="predictions_file")
@@ -167,18 +244,24 @@ def evaluation_request(
     else:
         model_file = _pick_model_file(version)
         source = EvaluationSource.MODEL
-    try:
-        with transaction.atomic():
-            evaluation = Evaluation.objects.create(
-                version=version, test_set=test_set, model_file=model_file, source=source,
-                requested_by=actor if actor is not None and actor.is_authenticated else None,
-                model_size=model_file.size,
-            )  # fmt: skip
-    except IntegrityError:
-        raise Conflict(
-            f"{version.model.full_name} {version.version} is already being evaluated on {test_set.full_name}.",
-            code="evaluation_active",
-        ) from None
+    with transaction.atomic():
+        if test_set.benchmark:
+            list(ModelVersion.objects.select_for_update().filter(pk=version.pk).values_list("pk", flat=True))
+            _check_benchmark_cap(version=version, test_set=test_set)
+        if actor is not None and enforce_quota:
+            _check_active_quota(actor=actor)
+        try:
+            with transaction.atomic():
+                evaluation = Evaluation.objects.create(
+                    version=version, test_set=test_set, model_file=model_file, source=source,
+                    requested_by=actor if actor is not None and actor.is_authenticated else None,
+                    model_size=model_file.size,
+                )  # fmt: skip
+        except IntegrityError:
+            raise Conflict(
+                f"{version.model.full_name} {version.version} is already being evaluated on {test_set.full_name}.",
+                code="evaluation_active",
+            ) from None
     transaction.on_commit(lambda: evaluation_enqueue(evaluation_id=evaluation.pk))
     return evaluation
 
@@ -213,6 +296,9 @@ def evaluations_for_submission(*, version: ModelVersion) -> list[Evaluation]:
             _compatible(version, test_set)
             with transaction.atomic():
                 started.append(evaluation_request(version=version, test_set=test_set, actor=None, enforce_quota=False))
+        except TooManyEvaluations as error:
+            # The benchmark's daily cap counts these too; the submission goes on without it.
+            log.warning("not evaluating %s on %s: %s", version.pk, test_set.full_name, error.detail)
         except DomainError as error:
             log.info("not evaluating %s on %s: %s", version.pk, test_set.full_name, error.detail)
     return started

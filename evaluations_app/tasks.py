@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from registry_site.errors import DomainError
 
-from . import worker
+from . import scanning, worker
 from .engine import runner
 from .models import Evaluation, EvaluationSource
 
@@ -75,3 +75,25 @@ def evaluation_enqueue(*, evaluation_id: int) -> bool:
 @shared_task(acks_late=True, ignore_result=True)
 def recover_evaluations() -> dict[str, int]:
     return worker.evaluations_recover(resend=lambda evaluation_id: evaluation_enqueue(evaluation_id=evaluation_id))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, time_limit=settings.EVAL_TASK_TIME_LIMIT)
+def scan_file(file_id: int) -> None:
+    scanning.file_scan(file_id=file_id)
+
+
+def scan_enqueue(*, file_id: int) -> bool:
+    """Send the scan; if the broker is down the file stays pending and the sweep sends it."""
+    try:
+        scan_file.delay(file_id)
+    except Exception:
+        log.warning("could not enqueue the scan of file %s; the sweep will", file_id, exc_info=True)
+        return False
+    return True
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_pending_scans() -> int:
+    """A broker outage delays scans but never skips them: resend every file still pending."""
+    pending = scanning.files_pending(older_than_seconds=settings.SCAN_RESEND_AFTER_SECONDS)
+    return sum(scan_enqueue(file_id=file_id) for file_id in pending.values_list("pk", flat=True)[:500])

@@ -29,30 +29,40 @@ def evaluation_claim(*, evaluation_id: int) -> bool:
 
 
 def evaluation_succeed(*, evaluation_id: int, outcome: Outcome) -> None:
-    predictions = array_blob(outcome.predictions)
-    Evaluation.objects.filter(pk=evaluation_id, status=EvaluationStatus.RUNNING).update(
-        status=EvaluationStatus.SUCCEEDED,
-        predictions_blob=predictions,
-        metrics=outcome.metrics,
-        intervals=outcome.intervals,
-        per_class=outcome.per_class,
-        confusion_matrix=outcome.confusion_matrix,
-        feature_importance=outcome.feature_importance,
-        provenance=outcome.provenance,
-        rows_per_second=outcome.rows_per_second,
-        wall_seconds=outcome.wall_seconds,
-        error="",
-        error_code="",
-        finished_at=timezone.now(),
-    )
-    _announce(evaluation_id)
+    # One transaction: the predictions' blob row stays locked until the evaluation that
+    # references it commits, so the blob collection cannot remove it in between.
+    with transaction.atomic():
+        predictions = array_blob(outcome.predictions)
+        Evaluation.objects.filter(pk=evaluation_id, status=EvaluationStatus.RUNNING).update(
+            status=EvaluationStatus.SUCCEEDED,
+            predictions_blob=predictions,
+            metrics=outcome.metrics,
+            intervals=outcome.intervals,
+            per_class=outcome.per_class,
+            confusion_matrix=outcome.confusion_matrix,
+            feature_importance=outcome.feature_importance,
+            provenance=outcome.provenance,
+            rows_per_second=outcome.rows_per_second,
+            wall_seconds=outcome.wall_seconds,
+            error="",
+            error_code="",
+            finished_at=timezone.now(),
+        )
+        _announce(evaluation_id)
 
 
-def evaluation_fail(*, evaluation_id: int, code: str, reason: str) -> None:
-    Evaluation.objects.filter(pk=evaluation_id).exclude(status=EvaluationStatus.SUCCEEDED).update(
+def evaluation_fail(*, evaluation_id: int, code: str, reason: str) -> bool:
+    """Record the failure of a running evaluation; return whether it was still running.
+
+    Only `running` moves: a late failure from a worker the sweep gave up on must not
+    overwrite the job it requeued (queued), another worker's run, or a finished outcome.
+    """
+    failed = Evaluation.objects.filter(pk=evaluation_id, status=EvaluationStatus.RUNNING).update(
         status=EvaluationStatus.FAILED, error_code=code[:32], error=reason, finished_at=timezone.now()
     )
-    _announce(evaluation_id)
+    if failed:
+        _announce(evaluation_id)
+    return bool(failed)
 
 
 def _announce(evaluation_id: int) -> None:

@@ -7,6 +7,7 @@ starts with the PROTO opcode, and so on.
 """
 
 import json
+import pickletools
 import zipfile
 from typing import BinaryIO
 
@@ -47,6 +48,10 @@ class Format:
     ]
 
 
+# Formats whose loading runs no code: a scan has nothing to look for in them.
+DATA_FORMATS = frozenset({Format.TEXT, Format.JSON, Format.PARQUET})
+
+
 def _zip_format(fileobj: BinaryIO) -> str:
     try:
         with zipfile.ZipFile(fileobj) as archive:
@@ -64,6 +69,27 @@ def _looks_like_onnx(head: bytes) -> bool:
     # ModelProto: field 1 (ir_version, varint) comes first in every exporter we know of,
     # followed by producer_name (field 2, length-delimited) or opset_import (field 8).
     return len(head) >= 4 and head[0] == 0x08 and 1 <= head[1] <= 20 and head[2] in (0x12, 0x1A, 0x22, 0x3A, 0x42)
+
+
+# A protocol 0 or 1 pickle has no PROTO header, and protocol 0 is printable
+# ("cposix\nsystem\n..." is both text and a program). It counts as a pickle when its opcodes
+# parse (pickletools only decodes them; nothing is imported or run) up to a STOP that ends
+# the file. Checked before the text test.
+OLD_PICKLE_SCAN_BYTES = 4 * 1024 * 1024
+
+
+def _looks_like_old_pickle(fileobj: BinaryIO) -> bool:
+    fileobj.seek(0)
+    data = fileobj.read(OLD_PICKLE_SCAN_BYTES + 1)
+    if not data or len(data) > OLD_PICKLE_SCAN_BYTES:
+        return False
+    try:
+        for opcode, _, position in pickletools.genops(data):
+            if opcode.name == "STOP":
+                return data[position + 1 :].strip() == b""
+    except Exception:  # noqa: BLE001 - any decoding error means: not a pickle
+        return False
+    return False
 
 
 def _is_text(head: bytes) -> bool:
@@ -101,6 +127,8 @@ def detect_format(fileobj: BinaryIO) -> str:
             return Format.SAFETENSORS
         if _looks_like_onnx(head):
             return Format.ONNX
+        if _looks_like_old_pickle(fileobj):
+            return Format.PICKLE
         if _is_text(head):
             stripped = head.lstrip()
             if stripped[:1] in (b"{", b"[") and _is_json(fileobj):

@@ -3,6 +3,9 @@
 from typing import Any
 
 from django import forms
+from django.forms.fields import InvalidJSONInput
+
+from registry_site.parsers import JSONRefused, json_loads
 
 from .models import Framework, License, Task, Visibility
 
@@ -58,12 +61,30 @@ class JSONObjectField(forms.JSONField):
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> Any:
-        result = super().to_python(value)
-        if result in (None, ""):
+        if value in self.empty_values:
+            return {}
+        result = value
+        if isinstance(value, str):
+            # The registry's decoder: too deep, NaN, 1e999, NUL or a lone surrogate is an
+            # error here, not a 500 in the view or the database.
+            try:
+                result = json_loads(value)
+            except JSONRefused as error:
+                raise forms.ValidationError(str(error)) from None
+        if result in (None, ""):  # an untouched textarea shows (and sends back) "null"
             return {}
         if not isinstance(result, dict):
             raise forms.ValidationError('Enter a JSON object, like {"key": 1}.')
         return result
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # Shown again in the form: decoded the same careful way (Django's would recurse).
+        if self.disabled or not isinstance(data, str):
+            return super().bound_data(data, initial)
+        try:
+            return json_loads(data)
+        except JSONRefused:
+            return InvalidJSONInput(data)
 
 
 class VersionCreateForm(forms.Form):

@@ -195,6 +195,9 @@ class Blob(models.Model):
         return blob_key(self.sha256)
 
 
+CODE_ON_LOAD_FORMATS = (Format.PICKLE, Format.JOBLIB, Format.PYTORCH)
+
+
 class ScanStatus(models.TextChoices):
     PENDING = "pending", "Not scanned yet"
     CLEAN = "clean", "Clean"
@@ -207,6 +210,11 @@ class ModelFile(models.Model):
     path = models.CharField(max_length=512)
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="files")
     scan_status = models.CharField(max_length=16, choices=ScanStatus.choices, default=ScanStatus.PENDING)
+    # What the scan found, one sentence each ("imports posix.system"), and its report
+    # (scanners run, their versions and notes); written by the scan, never by a user.
+    scan_findings = models.JSONField(default=list, blank=True, editable=False)
+    scan_report = models.JSONField(default=dict, blank=True, editable=False)
+    scanned_at = models.DateTimeField(null=True, blank=True, editable=False)
     download_count = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -232,3 +240,8 @@ class ModelFile(models.Model):
     @property
     def filename(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def can_run_code(self) -> bool:
+        """Loading a pickle-family file can run code, whatever a scan said of it."""
+        return self.format in CODE_ON_LOAD_FORMATS

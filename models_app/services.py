@@ -1,24 +1,29 @@
 """Writes and state changes of the catalog. Every entry point (pages, API, admin,
 management commands, tasks) goes through these, so they cannot drift apart."""
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchVector
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, Model, OuterRef, ProtectedError, QuerySet, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 
-from registry_site.errors import Conflict, DomainError, full_clean
+from registry_site.errors import Conflict, DomainError, NotFound, full_clean
 
-from .blobs import blob_delete, blob_sha256_of, blob_store
-from .formats import detect_format
-from .models import Blob, ModelFile, ModelVersion, RegisteredModel, Tag, VersionStatus
+from .audit import audit
+from .blobs import SHA256_RE, blob_delete, blob_sha256_of, blob_store
+from .formats import DATA_FORMATS, detect_format
+from .models import Blob, ModelFile, ModelVersion, RegisteredModel, ScanStatus, Tag, VersionStatus
 from .paths import sanitize_path
+from .querysets import PUBLIC_STATUSES
 from .semver import InvalidVersion, parse_version
+from .signals import file_uploaded
 
+log = logging.getLogger(__name__)
 MAX_TAGS = 20
 MODEL_FIELDS = ("summary", "description", "task", "framework", "license", "visibility")
 VERSION_FIELDS = ("changelog", "params", "reported_metrics", "signature")
@@ -97,10 +102,16 @@ def model_create(
 
 
 @transaction.atomic
-def model_update(*, model: RegisteredModel, tags: list[str] | None = None, **fields: Any) -> RegisteredModel:
+def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None, **fields: Any) -> RegisteredModel:
+    """Change a model's card and metadata (the admin's edits too, so the tags and the search
+    fields stay in step); a change of visibility is recorded in the audit trail."""
     unknown = set(fields) - set(MODEL_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    # Read under the row lock: the audit's "from" is what was stored, not this instance's value.
+    stored_visibility = (
+        RegisteredModel.objects.select_for_update().values_list("visibility", flat=True).get(pk=model.pk)
+    )
     for field, value in fields.items():
         setattr(model, field, value)
     full_clean(model, exclude=["owner", "name"])
@@ -108,20 +119,38 @@ def model_update(*, model: RegisteredModel, tags: list[str] | None = None, **fie
         _set_tags(model, normalize_tags(tags))
     model.save()
     _refresh_search_vector(model.pk)
+    if model.visibility != stored_visibility:
+        audit(
+            actor=actor, action="model.visibility", model_full_name=model.full_name,
+            from_status=stored_visibility, to_status=model.visibility,
+        )  # fmt: skip
     return model
 
 
-def model_delete(*, model: RegisteredModel) -> None:
+@transaction.atomic
+def model_delete(*, model: RegisteredModel, actor) -> None:
     """Delete a model and everything in it; the blobs go with the next garbage collection.
 
-    A model with published versions cannot be deleted: people may depend on them.
+    1. Lock the model row, then its versions' rows. An approval locks its version row, so
+       it either committed before (and step 2 sees the published version) or waits, and
+       then finds the version gone.
+    2. Refuse if a version is published or deprecated: people may depend on them.
+    3. Record the audit event (with the versions that go), then delete.
     """
-    if model.versions.public().exists():
+    locked = RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()
+    if locked is None:
+        raise NotFound(f"{model.full_name} was already deleted.")
+    statuses = dict(ModelVersion.objects.select_for_update().filter(model=locked).values_list("version", "status"))
+    if any(status in PUBLIC_STATUSES for status in statuses.values()):
         raise Conflict(
             "This model has published versions that others may depend on; deprecate them instead of deleting the model.",
             code="has_published_versions",
         )
-    model.delete()
+    audit(
+        actor=actor, action="model.delete", model_full_name=locked.full_name,
+        from_status=locked.visibility, to_status="deleted", data={"versions": statuses},
+    )  # fmt: skip
+    locked.delete()
 
 
 @transaction.atomic
@@ -145,7 +174,8 @@ def version_create(
         parsed = parse_version(version)
     except InvalidVersion as error:
         raise DomainError(str(error), code="invalid_version", field="version") from None
-    RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()
+    if RegisteredModel.objects.select_for_update().filter(pk=model.pk).first() is None:
+        raise NotFound(f"{model.full_name} was deleted.")  # by a model_delete that held the lock
     if model.versions.filter(version=parsed.text).exists():
         raise Conflict(f"Version {parsed.text} already exists for {model.full_name}.", code="version_exists")
     latest = model.versions.public().semver_order().first()
@@ -281,16 +311,32 @@ def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None
     blob_store(sha256=sha256, size=size, fileobj=fileobj)
     with transaction.atomic():
         locked = _lock_editable_version(version)
-        blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size, "format": file_format})
+        # Locked (or created) with the bytes re-checked: the collection cannot remove them
+        # between the store above and this reference.
+        blob = blob_record(sha256=sha256, size=size, file_format=file_format, fileobj=fileobj)
         try:
             with transaction.atomic():
-                model_file = ModelFile.objects.create(version=locked, path=display_path, blob=blob)
+                model_file = ModelFile.objects.create(
+                    version=locked, path=display_path, blob=blob, **_initial_scan(blob.format)
+                )
         except IntegrityError:
             raise Conflict(
                 f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists"
             ) from None
         ModelVersion.objects.filter(pk=locked.pk).update(updated_at=model_file.created_at)
+        transaction.on_commit(lambda: file_uploaded.send(sender=ModelFile, file_id=model_file.pk))
     return model_file
+
+
+def _initial_scan(file_format: str) -> dict:
+    """Data formats run nothing when loaded: clean at once. Everything else waits for its scan."""
+    if file_format in DATA_FORMATS:
+        return {
+            "scan_status": ScanStatus.CLEAN,
+            "scan_report": {"reason": "A data format: nothing runs when it is loaded."},
+            "scanned_at": timezone.now(),
+        }
+    return {"scan_status": ScanStatus.PENDING}
 
 
 @transaction.atomic
@@ -308,22 +354,83 @@ def file_record_download(*, model_file: ModelFile) -> None:
     RegisteredModel.objects.filter(pk=version.model_id).update(download_count=F("download_count") + 1)
 
 
-def blobs_collect_unreferenced(*, older_than_seconds: int) -> int:
-    """Delete blobs (rows and stored bytes) that no file uses, older than the grace period.
+def blob_record(*, sha256: str, size: int, file_format: str, fileobj) -> Blob:
+    """The Blob row for bytes about to be referenced, with the bytes surely stored.
 
-    Also removes stored objects that never got a row (an upload that failed between
-    writing the bytes and recording them). Returns how many blobs were removed.
+    Call it inside the transaction that records the reference (a file, a test set, an
+    evaluation's predictions). The row is locked, or created (and so invisible to others)
+    until that transaction commits, so the collection cannot remove it in between. The
+    collection deletes the bytes while it holds the same lock, so if it removed them after
+    the caller's first `blob_store`, this sees them gone and stores them again.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("blob_record() must run in the transaction that records the reference.")
+    blob, _ = Blob.objects.select_for_update().get_or_create(
+        sha256=sha256, defaults={"size": size, "format": file_format}
+    )
+    blob_store(sha256=sha256, size=size, fileobj=fileobj)
+    return blob
+
+
+def blob_references() -> list[tuple[type[Model], str]]:
+    """Every (model, field) whose foreign key points at a Blob, in any installed app.
+
+    Read from Django's model registry, so a reference that a later feature or a higher app
+    adds counts without this app importing it. `include_hidden`: references named "+" (a
+    test set's arrays, an evaluation's predictions) are left out of `related_objects`.
+    """
+    return [
+        (relation.related_model, relation.field.name)
+        for relation in Blob._meta.get_fields(include_hidden=True)
+        if relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)
+    ]
+
+
+def _collectable(cutoff) -> QuerySet[Blob]:
+    """Blobs older than the cutoff that no row references (NOT EXISTS, which NULLs cannot fool)."""
+    queryset = Blob.objects.filter(created_at__lt=cutoff)
+    for model, field in blob_references():
+        queryset = queryset.filter(~Exists(model._base_manager.filter(**{field: OuterRef("pk")})))
+    return queryset
+
+
+def _candidates(cutoff) -> list[str]:
+    return list(_collectable(cutoff).values_list("sha256", flat=True))
+
+
+def blobs_collect_unreferenced(*, older_than_seconds: int) -> int:
+    """Delete blobs (rows and stored bytes) that nothing uses, older than the grace period.
+
+    1. Pick the candidates: old rows that no foreign key to Blob points at (blob_references).
+    2. For each, in its own transaction: lock the row (skipping one an upload holds), check
+       again that nothing references it (a reference may have appeared since step 1), delete
+       the row, then the bytes. A blob that turns out to be in use is skipped, never raised.
+    3. Remove stored objects that never got a row (an upload that failed between writing
+       the bytes and recording them).
+
+    The bytes go while the row is locked, not after commit: an upload that records the same
+    bytes meanwhile (`blob_record`) waits for the lock and then stores them again. Deleting
+    them after commit would leave a moment in which an upload records a new row, finds the
+    old bytes still there, and then loses them. Returns how many blobs were removed.
     """
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    removed = 0
-    for sha256 in Blob.objects.filter(files__isnull=True, created_at__lt=cutoff).values_list("sha256", flat=True):
+    removed = sum(_blob_collect(sha256, cutoff) for sha256 in _candidates(cutoff))
+    return removed + _collect_orphan_objects(default_storage, cutoff)
+
+
+def _blob_collect(sha256: str, cutoff) -> bool:
+    try:
         with transaction.atomic():
-            deleted, _ = Blob.objects.filter(sha256=sha256, files__isnull=True).delete()
-        if deleted:
+            if not Blob.objects.select_for_update(skip_locked=True).filter(pk=sha256).exists():
+                return False  # gone already, or locked by an upload that is recording a reference
+            if not _collectable(cutoff).filter(pk=sha256).exists():
+                return False  # referenced since it was picked
+            Blob.objects.filter(pk=sha256).delete()
             blob_delete(sha256)
-            removed += 1
-    removed += _collect_orphan_objects(default_storage, cutoff)
-    return removed
+    except (ProtectedError, RestrictedError, IntegrityError, OSError):
+        log.warning("blob %s was not collected", sha256, exc_info=True)
+        return False
+    return True
 
 
 def _collect_orphan_objects(storage, cutoff) -> int:
@@ -346,7 +453,32 @@ def _collect_orphan_objects(storage, cutoff) -> int:
                     modified = storage.get_modified_time(key)
                 except (NotImplementedError, OSError):
                     continue
-                if modified < cutoff:
-                    storage.delete(key)
+                if modified >= cutoff:
+                    continue
+                if not SHA256_RE.match(name):
+                    storage.delete(key)  # a stray copy (a storage's renamed duplicate): never a blob
+                    removed += 1
+                elif _orphan_object_delete(name):
                     removed += 1
     return removed
+
+
+def _orphan_object_delete(sha256: str) -> bool:
+    """Delete stored bytes that have no row, unless an upload is recording one right now.
+
+    The row's key is claimed first: a placeholder row inserted in this transaction and
+    removed again before it commits. An upload recording the same bytes (`blob_record`)
+    meanwhile either got there first (the claim fails, the bytes stay) or waits for this
+    commit and then finds the bytes gone and stores them again.
+    """
+    try:
+        with transaction.atomic():
+            Blob.objects.create(sha256=sha256, size=0)
+            blob_delete(sha256)
+            Blob.objects.filter(pk=sha256).delete()
+    except IntegrityError:
+        return False
+    except OSError:
+        log.warning("stored object %s was not removed", sha256, exc_info=True)
+        return False
+    return True

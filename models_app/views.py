@@ -176,7 +176,7 @@ def model_edit(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     form = ModelEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.model_update(model=model, **form.cleaned_data)
+            services.model_update(model=model, actor=request.user, **form.cleaned_data)
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -191,7 +191,7 @@ def model_delete(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     model = _get_editable_model(request, owner, name)
     if request.method == "POST":
         try:
-            services.model_delete(model=model)
+            services.model_delete(model=model, actor=request.user)
         except DomainError as error:
             messages.error(request, error.detail)
             return redirect(model.get_absolute_url())

@@ -15,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 
 from evaluations_app.models import ACTIVE_STATUSES, Evaluation, EvaluationStatus
 from evaluations_app.selectors import DEFAULT_METRIC, LOWER_IS_BETTER, latest_by_test_set
-from models_app.models import ModelVersion
+from models_app.models import ModelVersion, ScanStatus
 
 from .models import CheckStatus, Review, ReviewStatus
 
@@ -166,6 +166,39 @@ def check_signature(version: ModelVersion, previous: ModelVersion | None) -> Che
     )
 
 
+def scan_blockers(version: ModelVersion) -> list[str]:
+    """The files whose scan blocks approval: flagged, could not be scanned, or not scanned yet."""
+    blockers = []
+    for model_file in version.files.all():
+        if model_file.scan_status == ScanStatus.FLAGGED:
+            found = "; ".join(model_file.scan_findings[:2]) or "flagged"
+            blockers.append(f"{model_file.path} is flagged ({found})")
+        elif model_file.scan_status == ScanStatus.ERROR:
+            found = "; ".join(model_file.scan_findings[:1]) or "the scanner failed"
+            blockers.append(f"{model_file.path} could not be scanned ({found})")
+        elif model_file.scan_status == ScanStatus.PENDING:
+            blockers.append(f"{model_file.path} is not scanned yet")
+    return blockers
+
+
+@register("scan")
+def check_scan(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
+    blockers = scan_blockers(version)
+    if blockers:
+        return CheckResult(
+            "scan", CheckStatus.FAIL, "; ".join(blockers)[:900] + ". Approval needs an override with a comment."
+        )
+    runs_code = [f.path for f in version.files.all() if f.can_run_code]
+    if runs_code:
+        return CheckResult(
+            "scan",
+            CheckStatus.WARN,
+            f"Every file scanned clean, but {', '.join(runs_code)} can run code when loaded (pickle); "
+            "ONNX, skops or safetensors cannot.",
+        )
+    return CheckResult("scan", CheckStatus.PASS, "Every file scanned clean.")
+
+
 def _latest_runs(version: ModelVersion) -> dict[int, Evaluation]:
     """The latest evaluation of the version on each test set, whatever its status."""
     return latest_by_test_set(Evaluation.objects.filter(version=version).select_related("test_set"))
@@ -265,6 +298,7 @@ class Report:
     previous: ModelVersion | None
     checks: list[dict[str, str]]
     regressions: list[Regression]
+    scan_blockers: list[str]
 
     @property
     def failing_count(self) -> int:
@@ -285,7 +319,8 @@ def report(version: ModelVersion, *, previous: ModelVersion | None | object = _L
     if previous is _LOOK_IT_UP:
         previous = previous_published(version)
     found = regressions(version, previous)
-    return Report(previous=previous, checks=run_checks(version, previous, found=found), regressions=found)
+    checks = run_checks(version, previous, found=found)
+    return Report(previous=previous, checks=checks, regressions=found, scan_blockers=scan_blockers(version))
 
 
 def review_refresh_checks(*, version_id: int) -> None:

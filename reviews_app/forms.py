@@ -25,6 +25,11 @@ class DecisionForm(forms.Form):
         label="Override the regression gate",
         help_text="Approve although a benchmark metric fell beyond its gate; say why in the comment (it is audited).",
     )
+    override_scan = forms.BooleanField(
+        required=False,
+        label="Override the file scan",
+        help_text="Approve although a file is flagged or could not be scanned; say why in the comment (it is audited).",
+    )
 
 
 class SubmitForm(forms.Form):

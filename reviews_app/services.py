@@ -18,7 +18,7 @@ from accounts_app.roles import Action, may, reviewers
 from evaluations_app.services import evaluations_for_submission
 from models_app.lookups import version_url
 from models_app.models import ModelFile, ModelVersion, VersionStatus
-from registry_site.errors import Conflict, DomainError, Forbidden
+from registry_site.errors import Conflict, DomainError, Forbidden, NotFound
 
 from . import checks
 from .diff import version_snapshot
@@ -56,7 +56,10 @@ def audit_record(
     reason: str = "",
     data: dict | None = None,
     meta: RequestMeta | None = None,
+    model_full_name: str = "",
 ) -> AuditEvent:
+    """Append one event. A change to a model without a version (deleted, made private) names
+    the model in `model_full_name`; the apps below call this through models_app.audit."""
     meta = meta or RequestMeta()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -64,7 +67,7 @@ def audit_record(
         action=action,
         version=version,
         review=review,
-        model_full_name=version.model.full_name if version else "",
+        model_full_name=version.model.full_name if version else model_full_name,
         version_label=version.version if version else "",
         from_status=from_status,
         to_status=to_status,
@@ -93,7 +96,10 @@ def _enqueue_emails(ids: list[int]) -> None:
 
 
 def _lock(version: ModelVersion) -> ModelVersion:
-    return ModelVersion.objects.select_for_update().select_related("model__owner").get(pk=version.pk)
+    locked = ModelVersion.objects.select_for_update().select_related("model__owner").filter(pk=version.pk).first()
+    if locked is None:  # its model was deleted meanwhile
+        raise NotFound(f"Version {version.version} no longer exists.")
+    return locked
 
 
 def _state_error(version: ModelVersion, action: str) -> Conflict:
@@ -168,6 +174,7 @@ def review_decide(
     decision: str,
     comment: str = "",
     override_regression: bool = False,
+    override_scan: bool = False,
     meta: RequestMeta | None = None,
 ) -> Review:
     """Approve, request changes or reject an open review.
@@ -213,6 +220,17 @@ def review_decide(
             )
         if not comment:
             raise DomainError("Overriding the regression gate needs a comment saying why.", field="comment")
+    scan_blockers = checks.scan_blockers(version)
+    if decision == Decision.APPROVE and scan_blockers:
+        if not override_scan:
+            raise Conflict(
+                "Approval is blocked by the file scan: "
+                + "; ".join(scan_blockers)
+                + ". Override it with a comment saying why, or request changes.",
+                code="scan_gate",
+            )
+        if not comment:
+            raise DomainError("Overriding the scan needs a comment saying why.", field="comment")
     now = timezone.now()
     new_status = _DECISION_STATUS[decision]
     if decision == Decision.APPROVE:
@@ -234,7 +252,11 @@ def review_decide(
         actor=actor, action=f"review.{decision}", version=version, review=locked,
         from_status=VersionStatus.IN_REVIEW, to_status=new_status, reason=comment, meta=meta,
         data=(
-            {"pinned_files": locked.pinned_files, **({"regression_override": regressions} if regressions else {})}
+            {
+                "pinned_files": locked.pinned_files,
+                **({"regression_override": regressions} if regressions else {}),
+                **({"scan_override": scan_blockers} if scan_blockers else {}),
+            }
             if decision == Decision.APPROVE
             else {}
         ),

@@ -82,12 +82,15 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
                 override_regression=form.cleaned_data["override_regression"],
+                override_scan=form.cleaned_data["override_scan"],
                 meta=services.RequestMeta.from_request(request),
             )
         except Conflict as error:
-            if error.code == "regression_gate":
+            if error.code in ("regression_gate", "scan_gate"):
                 # Not a race: the reviewer can still decide, by overriding or asking for changes.
-                form.add_error("override_regression", error.detail)
+                form.add_error(
+                    "override_regression" if error.code == "regression_gate" else "override_scan", error.detail
+                )
                 status, decision_error = error.status, error.detail
                 context = {**_review_context(request, review, form), "decision_error": decision_error}
                 return render(request, "reviews_app/review_detail.html", context, status=status)
@@ -144,9 +147,9 @@ def _review_context(request: HttpRequest, review: Review, form: DecisionForm) ->
         # An open review shows the checks as they stand now, from the same report the
         # approval reads; a closed one what the reviewer saw when deciding.
         report = checks.report(version, previous=previous)
-        review.checks, regressions = report.checks, report.regressions
+        review.checks, regressions, scan_blocked = report.checks, report.regressions, bool(report.scan_blockers)
     else:
-        regressions = []
+        regressions, scan_blocked = [], False
     return {
         "review": _label_checks(review),
         "version": version,
@@ -158,6 +161,7 @@ def _review_context(request: HttpRequest, review: Review, form: DecisionForm) ->
         "events": list(selectors.audit_list(version=version)[:PAGE_SIZE]),
         "form": form if may_decide else None,
         "is_own": review.submitted_by_id == user.pk or version.model.owner_id == user.pk,
+        "scan_gate_closed": scan_blocked,
         **_metric_deltas(request, version, previous, regressions),
     }
 

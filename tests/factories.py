@@ -8,8 +8,9 @@ from rest_framework.test import APIClient
 
 from accounts_app.roles import Role, role_grant
 from accounts_app.services import token_create
+from evaluations_app import scanning
 from models_app import services
-from models_app.models import ModelVersion, RegisteredModel, VersionStatus
+from models_app.models import ModelVersion, RegisteredModel, ScanStatus, VersionStatus
 from reviews_app import checks as review_checks
 from reviews_app import services as review_services
 
@@ -128,20 +129,26 @@ def move_to(instance: ModelVersion, status: str) -> ModelVersion:
     if status == VersionStatus.DRAFT:
         return instance
     reviewer = release_reviewer(model) if status in _DECISIONS else None
+    # The scans a worker runs after each upload, here and now, as they would have finished
+    # before anyone submitted.
+    for file_id in instance.files.filter(scan_status=ScanStatus.PENDING).values_list("pk", flat=True):
+        scanning.file_scan(file_id=file_id)
     review = review_services.version_submit(version=instance, actor=model.owner)
     if reviewer is not None:
         decision = _DECISIONS[status]
         comment = _COMMENTS.get(decision, "")
         # A factory never fails on the regression gate: a test asking for a published version
         # gets one, whatever its evaluations say. Overriding needs a comment saying why.
-        blocked = decision == "approve" and review_checks.regressions(
-            instance, review_checks.previous_published(instance)
+        blocked = decision == "approve" and (
+            review_checks.regressions(instance, review_checks.previous_published(instance))
+            or review_checks.scan_blockers(instance)
         )
         if blocked:
-            comment = "Published by the test factory over the regression gate."
+            comment = "Published by the test factory over the regression gate or the scan."
         review_services.review_decide(
-            review=review, actor=reviewer, decision=decision, comment=comment, override_regression=True
-        )
+            review=review, actor=reviewer, decision=decision, comment=comment,
+            override_regression=True, override_scan=True,
+        )  # fmt: skip
     if status == VersionStatus.DEPRECATED:
         review_services.version_deprecate(version=instance, actor=model.owner, reason="Superseded.")
     instance.refresh_from_db()

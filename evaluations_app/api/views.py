@@ -4,12 +4,13 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from models_app.lookups import CatalogAPIView
 from models_app.models import Visibility
 from registry_site.api import BaseAPIView
+from registry_site.parsers import JSONParser
 
 from .. import selectors as ev_selectors
 from .. import services as ev_services

@@ -4,6 +4,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from registry_site.parsers import JSONField
+
 from ..models import Framework, License, ModelFile, ModelVersion, RegisteredModel, Task, Visibility
 from ..semver import InvalidVersion, parse_version
 
@@ -84,11 +86,17 @@ class FileSerializer(serializers.ModelSerializer):
     sha256 = serializers.CharField(read_only=True)
     size = serializers.IntegerField(read_only=True)
     format = serializers.CharField(read_only=True)
+    can_run_code = serializers.BooleanField(read_only=True, help_text="Loading it can run code (pickle family).")
+    scan_findings = serializers.ListField(child=serializers.CharField(), read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ModelFile
-        fields = ["path", "size", "sha256", "format", "scan_status", "download_url", "created_at"]
+        fields = [
+            "path", "size", "sha256", "format", "scan_status", "scan_findings", "scanned_at", "can_run_code",
+            "download_url", "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["scan_status", "scan_findings", "scanned_at"]
 
     @extend_schema_field(serializers.URLField())
     def get_download_url(self, obj) -> str:
@@ -132,7 +140,7 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
     files = FileSerializer(many=True, read_only=True)
     params = serializers.DictField(required=False)
     reported_metrics = serializers.DictField(child=MetricValueField(), required=False)
-    signature = serializers.JSONField(required=False)
+    signature = JSONField(required=False)  # the registry's: JSON text in a form body is checked too
     deprecated = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 

@@ -56,14 +56,14 @@ class ModelDetailView(CatalogAPIView):
         model = self.get_editable_model()
         serializer = self.get_serializer(model, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.model_update(model=model, **serializer.validated_data)
+        services.model_update(model=model, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(self.get_model()).data)
 
     @extend_schema(
         operation_id="models_destroy", summary="Delete a model without published versions", responses={204: None}
     )
     def delete(self, request, *args, **kwargs):
-        services.model_delete(model=self.get_editable_model())
+        services.model_delete(model=self.get_editable_model(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

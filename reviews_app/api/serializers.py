@@ -59,6 +59,9 @@ class DecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     override_regression = serializers.BooleanField(required=False, default=False)
+    override_scan = serializers.BooleanField(
+        required=False, default=False, help_text="Approve although a file is flagged or could not be scanned."
+    )
 
 
 class DeprecateSerializer(serializers.Serializer):

@@ -53,6 +53,14 @@ def test_it_loads_at_least_six_models_of_two_owners_across_tasks(demo):
 
 
 @pytest.mark.django_db
+def test_every_demo_file_is_scanned_and_clean(demo):
+    """Scanned as any upload is: none stays pending, and the demo's ONNX, skops and text are clean."""
+    verdicts = {(f.blob.format, f.scan_status) for f in ModelFile.objects.select_related("blob")}
+    assert {status for _, status in verdicts} == {"clean"}, verdicts
+    assert {"onnx", "skops"} <= {file_format for file_format, _ in verdicts}
+
+
+@pytest.mark.django_db
 def test_it_is_idempotent(demo):
     before = (RegisteredModel.objects.count(), ModelVersion.objects.count(), ModelFile.objects.count())
     out = io.StringIO()

@@ -79,6 +79,7 @@ def test_who_sees_a_review(role, clients, submitted):
             "model_card",
             "version_order",
             "signature",
+            "scan",
             "evaluations",
             "regression",
         ]

@@ -31,10 +31,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from accounts_app.roles import Role, role_grant
+from evaluations_app import scanning
 from evaluations_app.models import Evaluation
 from evaluations_app.services import test_set_create, test_set_update
 from evaluations_app.tasks import run_evaluation
 from models_app import services
+from models_app.models import ScanStatus
 from reviews_app.services import review_decide, version_deprecate, version_submit
 
 # The demo walks the whole lifecycle (upload, evaluate, submit, review, publish), so it
@@ -400,6 +402,9 @@ class Command(BaseCommand):
             )
             for path, content in files.items():
                 services.file_upload(version=version, uploaded_file=SimpleUploadedFile(path, content), path=path)
+            # Scanned here, as the worker scans every upload: the worker may not be up yet.
+            for file_id in version.files.filter(scan_status=ScanStatus.PENDING).values_list("pk", flat=True):
+                scanning.file_scan(file_id=file_id)
             self._move_to(version, spec, owner=owner, reviewer=users["rita"])
         latest = registered.versions.public().semver_order().first()
         if latest is not None:

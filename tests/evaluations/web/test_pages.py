@@ -215,6 +215,7 @@ def test_failed_and_active_evaluations_show_their_status_and_sentence(owner_clie
 
     version = make_version(make_model(owner, "flaky"), "1.0.0", files={"m.onnx": b"x"})
     failed = ev.evaluation_request(version=version, test_set=public_set, actor=owner, predictions_path="m.onnx")
+    assert worker.evaluation_claim(evaluation_id=failed.pk)  # only a running evaluation can fail
     worker.evaluation_fail(
         evaluation_id=failed.pk, code="features", reason="The model expects 4 features, the test set has 13."
     )

@@ -67,6 +67,9 @@ def test_it_stores_an_upload_under_its_sha256(owner_api, draft, settings):
         "sha256": digest,
         "format": "onnx",
         "scan_status": "pending",
+        "scan_findings": [],
+        "scanned_at": None,
+        "can_run_code": False,
         "download_url": "http://testserver/api/v1/models/olivia/iris-classifier/versions/1.0.0/files/model.onnx",
         "created_at": body["created_at"],
     }
