@@ -195,10 +195,11 @@ def verdict(file_format: str, report: dict | None) -> tuple[str, list[str], dict
     return (ScanStatus.FLAGGED if findings else ScanStatus.CLEAN), findings[:50], stored
 
 
-def file_scan(*, file_id: int) -> str | None:
-    """Scan one file and record its verdict; returns the status, or None if the file is gone."""
+def file_scan(*, file_id: int, only_pending: bool = False) -> str | None:
+    """Scan one file and record its verdict; returns the status, or None if the file is gone
+    (or, with `only_pending`, has a verdict already)."""
     model_file = ModelFile.objects.select_related("blob").filter(pk=file_id).first()
-    if model_file is None:
+    if model_file is None or (only_pending and model_file.scan_status != ScanStatus.PENDING):
         return None
     file_format = model_file.blob.format
     report = None

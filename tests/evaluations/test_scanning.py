@@ -228,3 +228,11 @@ def test_an_upload_sends_its_scan_after_commit_and_the_sweep_resends_what_the_br
     settings.SCAN_RESEND_AFTER_SECONDS = 0
     assert tasks.sweep_pending_scans() == 1
     assert sent == [model_file.pk, model_file.pk]
+
+
+def test_the_task_scans_only_a_file_still_waiting_for_its_verdict(scan, monkeypatch):
+    model_file = scan("model.pkl", pickle.dumps(RunsCommand(), protocol=4))
+    scanned_at = model_file.scanned_at
+    tasks.scan_file(model_file.pk)  # a second message for the same upload
+    model_file.refresh_from_db()
+    assert model_file.scanned_at == scanned_at
