@@ -25,7 +25,8 @@ class TagsField(forms.CharField):
 
 class ModelEditForm(forms.Form):
     summary = forms.CharField(max_length=300, required=False, help_text="One sentence shown in search results.")
-    task = forms.ChoiceField(choices=Task.choices)
+    # No default: a model left on the first choice would be filed under the wrong task.
+    task = forms.ChoiceField(choices=[("", "Choose a task…"), *Task.choices])
     framework = forms.ChoiceField(choices=Framework.choices)
     license = forms.ChoiceField(choices=License.choices, help_text="An SPDX identifier.")
     tags = TagsField(required=False, max_length=1000, help_text="Separated by commas or spaces, at most 20.")

@@ -160,7 +160,7 @@ class ModelVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.model_id}:{self.version}"
+        return f"{self.model.full_name} {self.version}"  # as people name it: alice/iris-classifier 1.1.0
 
     @property
     def is_editable(self) -> bool:

@@ -78,10 +78,12 @@ def audit_record(
     )
 
 
-def notify(*, users, verb: str, message: str, url: str) -> None:
-    """In-app notifications now; their emails go out after commit (and by the sweep if the broker is down)."""
+def notify(*, users, actor, verb: str, message: str, url: str) -> None:
+    """In-app notifications now; their emails go out after commit (and by the sweep if the
+    broker is down). Nobody is told of their own action."""
+    actor_id = getattr(actor, "pk", None)
     notifications = Notification.objects.bulk_create(
-        [Notification(user=user, verb=verb, message=message[:500], url=url) for user in users]
+        [Notification(user=user, verb=verb, message=message[:500], url=url) for user in users if user.pk != actor_id]
     )
     ids = [n.pk for n in notifications if n.pk is not None]
     if ids:
@@ -140,7 +142,8 @@ def version_submit(*, version: ModelVersion, actor, note: str = "", meta: Reques
         from_status=from_status, to_status=locked.status, reason=note, meta=meta,
     )  # fmt: skip
     notify(
-        users=reviewers().exclude(pk=actor.pk),
+        users=reviewers(),
+        actor=actor,
         verb="submitted",
         message=f"{actor.username} submitted {locked.model.full_name} {locked.version} for review.",
         url=reverse("review-detail", kwargs={"pk": review.pk}),
@@ -264,6 +267,7 @@ def review_decide(
     owner = version.model.owner
     notify(
         users=[owner],
+        actor=actor,
         verb=decision,
         message=f"{actor.username} {_DECISION_WORDS[decision]} {version.model.full_name} {version.version}"
         + (f": {comment}" if comment else "."),
@@ -295,6 +299,7 @@ def version_deprecate(*, version: ModelVersion, actor, reason: str, meta: Reques
     )  # fmt: skip
     notify(
         users=[locked.model.owner],
+        actor=actor,
         verb="deprecated",
         message=f"{actor.username} deprecated {locked.model.full_name} {locked.version}: {reason}",
         url=version_url(locked),

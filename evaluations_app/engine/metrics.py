@@ -131,6 +131,28 @@ def _percentiles(scores: np.ndarray) -> list[float] | None:
     return [float(low), float(high)]
 
 
+# How each interval is computed, for the provenance and the pages.
+INTERVAL_METHODS = {
+    "accuracy": "Wilson score",
+    "f1_macro": "percentile bootstrap",
+    "rmse": "percentile bootstrap",
+    "r2": "percentile bootstrap",
+}
+Z_95 = 1.959963984540054
+
+
+def wilson_interval(successes: int, n: int, z: float = Z_95) -> list[float]:
+    """The Wilson score interval of a proportion: unlike the bootstrap (or the normal
+    approximation), it stays honest at 0 and 1, where every resample agrees with the data."""
+    if n <= 0:
+        return [0.0, 1.0]
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return [max(0.0, centre - half), min(1.0, centre + half)]
+
+
 def bootstrap_intervals(
     y_true: np.ndarray,
     y_pred: np.ndarray,
@@ -164,11 +186,11 @@ def bootstrap_intervals(
         size = len(labels)
         cells = np.bincount(codes[:n] * size + codes[n:], minlength=size * size)
         draws = rng.multinomial(n, cells / n, size=samples).reshape(samples, size, size)
-        accuracy = np.trace(draws, axis1=1, axis2=2) / n
-        for name, scores in (("accuracy", accuracy), ("f1_macro", f1_macro_from_confusion(draws))):
-            interval = _percentiles(scores)
-            if interval:
-                intervals[name] = interval
+        # Accuracy is a proportion of correct rows: Wilson's interval, valid at 0 and 1.
+        intervals["accuracy"] = wilson_interval(int(np.trace(cells.reshape(size, size))), n)
+        interval = _percentiles(f1_macro_from_confusion(draws))
+        if interval:
+            intervals["f1_macro"] = interval
         return intervals
     truth, predicted = y_true.astype(float), y_pred.astype(float)
     scale = 1.0

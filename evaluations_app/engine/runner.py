@@ -260,6 +260,7 @@ def run_model(evaluation: Evaluation) -> Outcome:
             "libraries": _library_versions(),
             "limits": limits.describe(),
             "seed": m.BOOTSTRAP_SEED,
+            "interval_methods": m.INTERVAL_METHODS,
             "bootstrap_samples": m.BOOTSTRAP_SAMPLES,
             "network_isolated": result.network_isolated,
             "isolation": result.isolation,
@@ -323,6 +324,7 @@ def run_predictions(evaluation: Evaluation) -> Outcome:
             "rows": len(y),
             "libraries": _library_versions(),
             "seed": m.BOOTSTRAP_SEED,
+            "interval_methods": m.INTERVAL_METHODS,
             "source": EvaluationSource.PREDICTIONS,
         },
     )

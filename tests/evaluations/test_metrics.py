@@ -141,3 +141,15 @@ def test_regression_intervals_on_a_subset_are_rescaled_to_the_full_size():
     sub = bootstrap_intervals(y, pred, "regression", samples=300, max_rows=10_000)
     width = full["rmse"][1] - full["rmse"][0]
     assert sub["rmse"][1] - sub["rmse"][0] == pytest.approx(width, rel=0.25)
+
+
+def test_the_accuracy_interval_stays_honest_at_a_perfect_score():
+    """30 of 30 right: the bootstrap says 1.000–1.000; Wilson's interval says what 30 rows can show."""
+    from evaluations_app.engine.metrics import INTERVAL_METHODS, bootstrap_intervals, wilson_interval
+
+    y = np.arange(30) % 3
+    low, high = bootstrap_intervals(y, y.copy(), "classification")["accuracy"]
+    assert high == pytest.approx(1.0) and low == pytest.approx(0.8865, abs=1e-4)
+    assert wilson_interval(0, 30)[0] == 0.0 and wilson_interval(0, 30)[1] == pytest.approx(0.1135, abs=1e-4)
+    assert wilson_interval(15, 30) == pytest.approx([0.3315, 0.6685], abs=1e-4)
+    assert INTERVAL_METHODS["accuracy"] == "Wilson score"
