@@ -8,14 +8,20 @@ from rest_framework.views import APIView
 
 from registry_site.errors import DomainError
 
-from .services import token_create
+from .services import EXCHANGE_TOKEN_DAYS, EXCHANGE_TOKEN_NAME, token_exchange
 
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, style={"input_type": "password"})
-    name = serializers.CharField(max_length=100, required=False, default="API token")
-    expires_in_days = serializers.IntegerField(required=False, min_value=1, max_value=3650, allow_null=True)
+    name = serializers.CharField(
+        max_length=100, required=False, default=EXCHANGE_TOKEN_NAME,
+        help_text="An exchange replaces the earlier token of the same name, so scripts do not pile them up.",
+    )  # fmt: skip
+    expires_in_days = serializers.IntegerField(
+        required=False, min_value=1, max_value=3650, default=EXCHANGE_TOKEN_DAYS,
+        help_text=f"Days until the token expires ({EXCHANGE_TOKEN_DAYS} unless given).",
+    )  # fmt: skip
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -45,7 +51,7 @@ class TokenExchangeView(APIView):
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None:
             raise DomainError("The username or password is wrong.", code="invalid_credentials")
-        token, raw = token_create(user=user, name=data["name"], expires_in_days=data.get("expires_in_days"))
+        token, raw = token_exchange(user=user, name=data["name"], expires_in_days=data["expires_in_days"])
         return Response(
             {"token": raw, "name": token.name, "expires_at": token.expires_at}, status=status.HTTP_201_CREATED
         )

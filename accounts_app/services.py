@@ -35,6 +35,20 @@ def token_create(*, user, name: str, expires_in_days: int | None = None) -> tupl
     return token, raw
 
 
+# A password exchanged for a token (the README's curl recipe) gets a named token that
+# expires, and an exchange replaces the earlier one of the same name.
+EXCHANGE_TOKEN_NAME = "password exchange"
+EXCHANGE_TOKEN_DAYS = 30
+
+
+@transaction.atomic
+def token_exchange(*, user, name: str, expires_in_days: int) -> tuple[ApiToken, str]:
+    """A fresh expiring token; the user's earlier active tokens of that name are revoked."""
+    type(user).objects.select_for_update().filter(pk=user.pk).first()  # one exchange at a time per user
+    ApiToken.objects.filter(user=user, name=(name or "").strip()).active().update(revoked_at=timezone.now())
+    return token_create(user=user, name=name, expires_in_days=expires_in_days)
+
+
 @transaction.atomic
 def token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

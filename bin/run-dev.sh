@@ -19,8 +19,19 @@ fi
 
 pids=()
 stop() {
+  # One Ctrl-C stops both within seconds: a warm Celery shutdown on the filesystem broker
+  # can wait minutes for its polling loop, so whatever is left after 5 s is killed (a job
+  # it was running is re-queued by the sweep: acks_late and the attempt counter).
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  echo "Stopping..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do pkill -KILL -P "$pid" 2>/dev/null || true; kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "Stopped."
   exit 0

@@ -38,6 +38,9 @@ def version_part(request: HttpRequest, *, version: ModelVersion, **_: object) ->
     return {
         "evaluations": evaluations,
         "results": results,
+        # Tasks whose test sets are tables of numbers with a label or a value; the others
+        # (anomaly detection, ranking, images, text...) get their own test-set formats later.
+        "task_evaluable": version.model.task in EVALUATED_TASKS,
         "evaluations_active": any(e.status in ACTIVE_STATUSES for e in evaluations),
         "evaluation_form": form,
         "reported_only": {
@@ -66,5 +69,6 @@ def model_part(request: HttpRequest, *, versions: list[ModelVersion], **_: objec
     return {"metric_charts": history}
 
 
+EVALUATED_TASKS = {"tabular-classification", "tabular-regression"}
 VERSION_TEMPLATES = {"results": "evaluations_app/_version_evaluations.html"}
 MODEL_TEMPLATES = {"results": "evaluations_app/_model_metric_history.html"}

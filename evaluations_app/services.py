@@ -158,6 +158,17 @@ def _compatible(version: ModelVersion, test_set: TestSet) -> None:
         )
 
 
+def _fits_signature(version: ModelVersion, test_set: TestSet) -> None:
+    """Refused when asked, not failed later: the version's declared inputs must match the table."""
+    declared, columns = _declared_feature_count(version), len(test_set.feature_columns)
+    if declared is not None and declared != columns:
+        raise DomainError(
+            f"{version.model.full_name} {version.version} declares {declared} input features and "
+            f"{test_set.full_name} has {columns} feature columns; pick a test set with the columns the model takes.",
+            code="signature_mismatch",
+        )
+
+
 def may_request_evaluation(user, version: ModelVersion) -> bool:
     return may(user, Action.EVALUATE, owner_id=version.model.owner_id)
 
@@ -242,6 +253,7 @@ def evaluation_request(
             raise DomainError(f"Version {version.version} has no file '{predictions_path}'.", field="predictions_file")
         source = EvaluationSource.PREDICTIONS
     else:
+        _fits_signature(version, test_set)
         model_file = _pick_model_file(version)
         source = EvaluationSource.MODEL
     with transaction.atomic():

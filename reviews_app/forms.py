@@ -17,7 +17,8 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(
         required=False,
         max_length=10_000,
-        widget=forms.Textarea(attrs={"rows": 6, "autofocus": True, "placeholder": "What should the owner know?"}),
+        # No autofocus: the page opens at its top, where the reviewer starts reading.
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "What should the owner know?"}),
         help_text="Required to request changes or reject; the owner sees it.",
     )
     override_regression = forms.BooleanField(

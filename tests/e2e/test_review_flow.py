@@ -87,7 +87,9 @@ def test_submit_request_changes_resubmit_approve_publish(page, live_server, prob
     expect(page.locator("#checks .check")).to_have_count(
         len(Review.objects.filter(version__version="1.1.0").get().checks)
     )
-    expect(page.locator("#id_comment")).to_be_focused()
+    # The page opens at its top, where the reviewer starts reading: nothing steals the focus.
+    expect(page.locator("#id_comment")).not_to_be_focused()
+    assert page.evaluate("window.scrollY") == 0
     screenshot("review-page")
 
     # Keyboard only: Alt+C picks "Request changes", type the comment, Ctrl+Enter submits.

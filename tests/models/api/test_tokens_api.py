@@ -63,6 +63,21 @@ def test_an_expiring_token_gets_its_expiry(owner, api):
     assert ApiToken.objects.get().expires_at > timezone.now() + timedelta(days=6)
 
 
+def test_an_exchange_returns_a_named_expiring_token_and_replaces_the_last_one(owner, api):
+    """The README's recipe, run by a script every hour, leaves one live token, not hundreds."""
+    credentials = {"username": "olivia", "password": "correct-horse-battery"}
+    first = api.post(f"{API}/auth/token/", credentials, format="json").json()
+    second = api.post(f"{API}/auth/token/", credentials, format="json").json()
+
+    assert second["name"] == "password exchange"
+    assert timezone.now() + timedelta(days=29) < ApiToken.objects.get(key_hash=hash_token(second["token"])).expires_at
+    assert ApiToken.objects.filter(user=owner).active().count() == 1
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {first['token']}")
+    assert api.post(f"{API}/models/", NEW_MODEL, format="json").status_code == 401
+    other = api.post(f"{API}/auth/token/", {**credentials, "name": "ci"}, format="json").json()
+    assert other["name"] == "ci" and ApiToken.objects.filter(user=owner).active().count() == 2
+
+
 @pytest.mark.parametrize(
     "credentials",
     [

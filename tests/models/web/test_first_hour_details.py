@@ -51,3 +51,12 @@ def test_favicon_ico_points_at_the_site_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("img/logo.svg")
+
+
+def test_a_task_the_registry_cannot_evaluate_says_so_instead_of_waiting(owner, owner_client):
+    model = make_model(owner, "outliers", task="anomaly-detection")
+    make_version(model, "1.0.0", files={"README.md": b"# Outliers"})
+    url = reverse("version-detail", kwargs={"owner": "olivia", "name": "outliers", "version": "1.0.0"})
+    page = owner_client.get(url).content.decode()
+    assert "The registry cannot evaluate anomaly detection models yet" in page
+    assert "No evaluation has finished yet" not in page

@@ -96,7 +96,7 @@ def test_review_page_has_everything_to_decide(reviewer_client, review, draft):
     }
     assert not diff.inputs and not diff.outputs
     assert response.context["form"] is not None
-    assert 'name="comment"' in html and "autofocus" in html
+    assert 'name="comment"' in html and "autofocus" not in html  # the page opens at its top
     assert "Alt+A" in html and "js/review-keys.js" in html
     assert "<script>" not in html  # no inline script: the CSP forbids it
 
