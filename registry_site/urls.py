@@ -1,13 +1,20 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    # Resolved per request, not at import: the manifest storage knows the hashed name only
+    # after collectstatic, and an import-time lookup would break the whole URLconf without it.
+    return HttpResponsePermanentRedirect(static("img/logo.svg"))
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
-    path("favicon.ico", RedirectView.as_view(url=static("img/logo.svg"), permanent=True)),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include("accounts_app.api_urls")),
     path("api/v1/", include("models_app.api.urls")),
     path("api/v1/", include("evaluations_app.api.urls")),

@@ -60,3 +60,27 @@ def test_a_task_the_registry_cannot_evaluate_says_so_instead_of_waiting(owner, o
     page = owner_client.get(url).content.decode()
     assert "The registry cannot evaluate anomaly detection models yet" in page
     assert "No evaluation has finished yet" not in page
+
+
+def test_the_urlconf_loads_without_collected_static_files(settings):
+    """A worker runs with the manifest storage and no collectstatic: nothing in the URLconf
+    may look up a static file's hashed name at import (it broke every URL reverse there)."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import registry_site.urls
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    try:
+        importlib.reload(registry_site.urls)
+    finally:
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        importlib.reload(registry_site.urls)
+        clear_url_caches()
