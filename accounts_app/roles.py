@@ -196,22 +196,23 @@ GRANTABLE = (Role.REVIEWER, Role.STAFF)
 
 def role_grant(*, user, role: Role) -> None:
     """Make the user a reviewer or staff."""
-    if role == Role.REVIEWER:
-        reviewers_group().user_set.add(user)
-    elif role == Role.STAFF:
-        type(user).objects.filter(pk=user.pk).update(is_staff=True)
-        user.is_staff = True
-    else:
-        raise ValueError(f"{role} is not a role one grants; grant one of {', '.join(GRANTABLE)}.")
-    user.__dict__.pop("_is_reviewer", None)
+    _role_set(user, role, held=True)
 
 
 def role_revoke(*, user, role: Role) -> None:
+    _role_set(user, role, held=False)
+
+
+def _role_set(user, role: Role, *, held: bool) -> None:
     if role == Role.REVIEWER:
-        reviewers_group().user_set.remove(user)
+        members = reviewers_group().user_set
+        if held:
+            members.add(user)
+        else:
+            members.remove(user)
     elif role == Role.STAFF:
-        type(user).objects.filter(pk=user.pk).update(is_staff=False)
-        user.is_staff = False
+        type(user).objects.filter(pk=user.pk).update(is_staff=held)
+        user.is_staff = held
     else:
-        raise ValueError(f"{role} is not a role one grants; revoke one of {', '.join(GRANTABLE)}.")
+        raise ValueError(f"{role} is not a role one grants; use one of {', '.join(GRANTABLE)}.")
     user.__dict__.pop("_is_reviewer", None)

@@ -9,46 +9,22 @@ own connection, cannot both pass a quota that only one of them fits under.
   rather than a conflict.)
 """
 
-import threading
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from evaluations_app import services as ev
 from evaluations_app.models import Evaluation, EvaluationStatus, TestSet
 from models_app.models import ModelVersion
+from tests.concurrency import race
 from tests.factories import make_model, make_version
 
 from . import crafted
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 10
-
-
-def race(*calls: Callable[[], object]) -> list[tuple[str, object]]:
-    """Run the calls in threads released together; each outcome is ("ok", result) or ("error", exception)."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[tuple[str, object] | None] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = ("ok", call())
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test asserts
-            outcomes[index] = ("error", error)
-        finally:
-            connection.close()  # each thread opened its own connection
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert all(outcome is not None for outcome in outcomes), "a thread did not finish"
-    return outcomes
 
 
 def ask(version_pk: int, test_set_pk: int, user_pk: int) -> Callable[[], Evaluation]:

@@ -1,10 +1,7 @@
 """Deleting a model locks it and its versions and checks again inside the transaction, so
 an approval that lands meanwhile is never deleted with it."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models.query import QuerySet
 
 from models_app import services
@@ -12,6 +9,7 @@ from models_app.models import ModelVersion, RegisteredModel, VersionStatus
 from registry_site.errors import Conflict, NotFound
 from reviews_app import services as reviews
 from reviews_app.models import AuditEvent, Review
+from tests.concurrency import race
 from tests.factories import make_model, make_reviewer, make_version
 
 
@@ -80,7 +78,7 @@ def test_a_delete_and_an_approval_at_once_never_both_succeed(owner):
         model = make_model(owner, f"raced-{n}")
         version = make_version(model, "1.0.0", status="in_review")
         review_pk = version.reviews.get().pk
-        outcomes = _race(
+        outcomes = race(
             lambda model_pk=model.pk: services.model_delete(
                 model=RegisteredModel.objects.get(pk=model_pk), actor=owner
             ),
@@ -95,25 +93,3 @@ def test_a_delete_and_an_approval_at_once_never_both_succeed(owner):
             assert ModelVersion.objects.get(pk=version.pk).status == VersionStatus.PUBLISHED
         else:
             assert not RegisteredModel.objects.filter(pk=model.pk).exists()
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = ("ok", call())
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test asserts
-            outcomes[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert all(outcome is not None for outcome in outcomes), "a thread did not finish"
-    return outcomes

@@ -2,44 +2,20 @@
 same moment, and two submits of one draft race. Each thread has its own connection; a
 barrier releases both into the service together. Exactly one wins, every time."""
 
-import threading
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from models_app.models import ModelVersion, VersionStatus
 from registry_site.errors import Conflict
 from reviews_app import services
 from reviews_app.models import AuditEvent, Review, ReviewStatus
+from tests.concurrency import race
 from tests.factories import make_model, make_reviewer, make_version
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 20
-
-
-def race(*calls: Callable[[], object]) -> list[tuple[str, object]]:
-    """Run the calls in threads released together; each outcome is ("ok", result) or ("error", exception)."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[tuple[str, object] | None] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = ("ok", call())
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test asserts
-            outcomes[index] = ("error", error)
-        finally:
-            connection.close()  # each thread opened its own connection
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert all(outcome is not None for outcome in outcomes), "a thread did not finish"
-    return outcomes
 
 
 def as_user(pk: int):
