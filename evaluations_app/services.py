@@ -15,7 +15,7 @@ from models_app.audit import audit
 from models_app.blobs import blob_sha256_of, blob_store
 from models_app.formats import Format
 from models_app.models import Blob, ModelFile, ModelVersion, Visibility
-from models_app.services import blob_record
+from models_app.services import blob_record, lock_version
 from registry_site.errors import Conflict, DomainError, Forbidden, full_clean
 
 from .arrays import array_store
@@ -258,7 +258,7 @@ def evaluation_request(
         source = EvaluationSource.MODEL
     with transaction.atomic():
         if test_set.benchmark:
-            list(ModelVersion.objects.select_for_update().filter(pk=version.pk).values_list("pk", flat=True))
+            lock_version(version)
             _check_benchmark_cap(version=version, test_set=test_set)
         if actor is not None and enforce_quota:
             _check_active_quota(actor=actor)

@@ -262,8 +262,25 @@ def validate_signature(signature: Any) -> None:
                 )
 
 
+def lock_version(version: ModelVersion) -> ModelVersion | None:
+    """Lock a version's model row, then the version row, and return the version (its model and
+    owner joined), or None when it is gone. Every writer takes the locks in this order, model
+    first, as `model_delete` does, so a delete and a version transition at once wait for each
+    other instead of deadlocking."""
+    if not RegisteredModel.objects.select_for_update().filter(pk=version.model_id).exists():
+        return None
+    return (
+        ModelVersion.objects.select_for_update(of=("self",))
+        .select_related("model__owner")
+        .filter(pk=version.pk)
+        .first()
+    )
+
+
 def _lock_editable_version(version: ModelVersion) -> ModelVersion:
-    locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    locked = lock_version(version)
+    if locked is None:
+        raise NotFound(f"Version {version.version} no longer exists.")
     if not locked.is_editable:
         raise Conflict(
             f"Version {locked.version} is {locked.get_status_display().lower()}; its files and details are frozen. "

@@ -18,6 +18,7 @@ from accounts_app.roles import Action, may, reviewers
 from evaluations_app.services import evaluations_for_submission
 from models_app.lookups import version_url
 from models_app.models import ModelFile, ModelVersion, VersionStatus
+from models_app.services import lock_version
 from registry_site.errors import Conflict, DomainError, Forbidden, NotFound
 
 from . import checks
@@ -98,7 +99,7 @@ def _enqueue_emails(ids: list[int]) -> None:
 
 
 def _lock(version: ModelVersion) -> ModelVersion:
-    locked = ModelVersion.objects.select_for_update().select_related("model__owner").filter(pk=version.pk).first()
+    locked = lock_version(version)
     if locked is None:  # its model was deleted meanwhile
         raise NotFound(f"Version {version.version} no longer exists.")
     return locked
