@@ -1,6 +1,8 @@
 """Reads of the catalog. Each spells out its joins, so a page costs a fixed number of
 queries whatever its length."""
 
+from collections.abc import Callable
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
@@ -87,20 +89,26 @@ def file_get(*, version: ModelVersion, path: str) -> ModelFile:
     return model_file
 
 
-def facet_counts(queryset: QuerySet[RegisteredModel]) -> dict[str, list[tuple[str, str, int]]]:
-    """(value, label, count) per task, framework, license and tag over the filtered models."""
-    labels = {"task": dict(Task.choices), "framework": dict(Framework.choices), "license": dict(License.choices)}
-    base = queryset.order_by().values("pk")
+FACET_LABELS = {"task": dict(Task.choices), "framework": dict(Framework.choices), "license": dict(License.choices)}
+
+
+def facet_counts(base_for: Callable[[str], QuerySet[RegisteredModel]]) -> dict[str, list[tuple[str, str, int]]]:
+    """(value, label, count) per task, framework, license and tag.
+
+    Each facet counts over the models matching every filter but its own (`base_for(field)`),
+    as faceted search does: picking "Tabular classification" keeps the other tasks listed with
+    what they would give, while the framework and license counts narrow to the tabular models."""
     facets: dict[str, list[tuple[str, str, int]]] = {}
-    for field, names in labels.items():
+    for field, names in FACET_LABELS.items():
         rows = (
-            RegisteredModel.objects.filter(pk__in=base)
+            RegisteredModel.objects.filter(pk__in=base_for(field).order_by().values("pk"))
             .order_by()
             .values_list(field)
             .annotate(n=Count("pk"))
             .order_by("-n", field)
         )
         facets[field] = [(value, names.get(value, value), n) for value, n in rows]
+    base = base_for("tag").order_by().values("pk")
     tags = (
         Tag.objects.filter(models__in=base).values_list("name").annotate(n=Count("models")).order_by("-n", "name")[:30]
     )

@@ -52,6 +52,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "models_app/home.html", context)
 
 
+def _active_filters(request: HttpRequest, filters: dict[str, str]) -> list[tuple[str, str]]:
+    """(chip text, link that removes it) per filter in use, with the labels people read, not slugs."""
+    chips = []
+    for key in ("task", "framework", "license", "tag", "owner"):
+        value = filters[key]
+        if value:
+            params = request.GET.copy()
+            for dropped in (key, "page"):
+                params.pop(dropped, None)
+            text = f"#{value}" if key == "tag" else selectors.FACET_LABELS.get(key, {}).get(value, value)
+            chips.append((text if key != "owner" else f"by {value}", f"?{params.urlencode()}"))
+    return chips
+
+
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
     filterset = ModelFilter(request.GET, queryset=selectors.model_list(user=request.user))
@@ -59,10 +73,18 @@ def model_list(request: HttpRequest) -> HttpResponse:
     # get_page() turns a junk or out-of-range ?page= into the first or last page, never an error.
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     data = filterset.form.cleaned_data if filterset.form.is_valid() else {}
+
+    def without(field: str):
+        params = request.GET.copy()
+        params.pop(field, None)
+        return ModelFilter(params, queryset=selectors.model_list(user=request.user)).qs
+
+    filters = {key: data.get(key) or "" for key in ("q", "task", "framework", "license", "tag", "owner")}
     context = {
         "page": page,
-        "facets": selectors.facet_counts(queryset),
-        "filters": {key: data.get(key) or "" for key in ("q", "task", "framework", "license", "tag", "owner")},
+        "facets": selectors.facet_counts(without),
+        "filters": filters,
+        "active_filters": _active_filters(request, filters),
         "ordering": data.get("ordering") or "relevance",
         "ordering_labels": ORDERING_LABELS,
         "errors": filterset.form.errors,

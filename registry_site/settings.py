@@ -54,6 +54,8 @@ def envlist(name: str, default: str) -> list[str]:
 
 VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = envbool("DEBUG", False)
+# Under DEBUG, missing pages and crashes still get the site's pages; "technical" shows Django's.
+DEBUG_TECHNICAL_ERROR_PAGES = os.environ.get("DEBUG_ERROR_PAGES", "") == "technical"
 
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
@@ -93,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "registry_site.middleware.ContentSecurityPolicyMiddleware",
+    "registry_site.middleware.SiteErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "registry_site.urls"

@@ -110,6 +110,33 @@ def test_catalog_filters_search_and_facet_counts(client, owner, outsider):
     assert [m.name for m in response.context["page"].object_list] == ["cat-detector", "dog-detector", "house-prices"]
 
 
+def test_picking_a_facet_value_keeps_the_other_values_listed_and_narrows_the_other_facets(client, owner, outsider):
+    make_model(owner, "cat-detector", task="image-classification", framework="pytorch")
+    make_model(owner, "dog-detector", task="image-classification", framework="onnx")
+    make_model(outsider, "house-prices", task="tabular-regression", framework="xgboost")
+    response = client.get(reverse("model-list"), {"task": "tabular-regression"})
+    assert [m.name for m in response.context["page"].object_list] == ["house-prices"]
+    facets = response.context["facets"]
+    # Its own facet counts as if it were not picked, so the way to the other tasks stays open.
+    assert ("image-classification", "Image classification", 2) in facets["task"]
+    assert ("tabular-regression", "Tabular regression", 1) in facets["task"]
+    # The other facets narrow to what the pick leaves.
+    assert {value: n for value, _, n in facets["framework"]} == {"xgboost": 1}
+    # The chip reads as people read it, and its link drops only that filter.
+    assert response.context["active_filters"] == [("Tabular regression", "?")]
+    page = response.content.decode()
+    assert "Tabular regression <span aria-hidden=\"true\">✕</span>" in page
+    assert "tabular-regression ✕" not in page
+
+
+def test_chips_keep_the_other_filters_and_the_search(client, owner):
+    make_model(owner, "cat-detector", task="image-classification", framework="pytorch", tags=["vision"])
+    response = client.get(reverse("model-list"), {"q": "cat", "task": "image-classification", "tag": "vision", "page": "2"})
+    chips = dict(response.context["active_filters"])
+    assert chips["Image classification"] == "?q=cat&tag=vision"
+    assert chips["#vision"] == "?q=cat&task=image-classification"
+
+
 @pytest.mark.parametrize("page", ["999", "-1", "abc", "0"])
 def test_catalog_out_of_range_page_is_never_a_server_error(client, owner, page):
     make_model(owner, "only-one")
