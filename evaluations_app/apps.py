@@ -12,6 +12,7 @@ class EvaluationsAppConfig(AppConfig):
         from models_app.signals import file_uploaded
 
         from . import pages, receivers
+        from .engine import metrics  # noqa: F401  scipy and scikit-learn load with the process, not on a first page
 
         register_page_part("model", templates=pages.MODEL_TEMPLATES, context=pages.model_part)
         register_page_part("version", templates=pages.VERSION_TEMPLATES, context=pages.version_part)

@@ -1,6 +1,7 @@
 """Template filters for the catalog pages: the sanitized model card and small formatters."""
 
 import json
+import re
 from typing import Any
 
 import markdown as markdown_lib
@@ -24,7 +25,17 @@ def render_markdown(text: str) -> str:
     stays text.
     """
     html = markdown_lib.markdown(text or "", extensions=MARKDOWN_EXTENSIONS, output_format="html")
-    return nh3.clean(html, url_schemes=URL_SCHEMES, link_rel="noopener nofollow")
+    return _shift_headings(nh3.clean(html, url_schemes=URL_SCHEMES, link_rel="noopener nofollow"))
+
+
+# Rendered text sits under the page's <h1> and a section's <h2>: a card's "# Title" becomes
+# an <h3>, so the page keeps one <h1> and its outline stays true.
+HEADING_SHIFT = 2
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])")
+
+
+def _shift_headings(html: str) -> str:
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + HEADING_SHIFT)}", html)
 
 
 @register.filter(name="markdown")
