@@ -74,7 +74,7 @@ def test_new_user_signs_up_uploads_finds_and_downloads(page, live_server, proble
 
     expect(page).to_have_url(f"{base}/models/{USERNAME}/{MODEL}/")
     expect(page.locator("h1.model-title")).to_contain_text(f"{USERNAME}/{MODEL}")
-    expect(page.locator(".prose h1")).to_have_text("Penguin species")  # the model card's Markdown is rendered
+    expect(page.locator(".prose h3")).to_have_text("Penguin species")  # the model card's Markdown is rendered
 
     # Version 1.0.0.
     page.locator(".model-head").get_by_role("link", name="New version").click()

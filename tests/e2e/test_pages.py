@@ -144,3 +144,14 @@ def test_phone_width_has_no_horizontal_overflow(page, live_server, problems, scr
     )
     assert not sticking_out, f"{path}: elements wider than the screen: {sticking_out[:10]}"
     screenshot(shot)
+
+
+def test_the_api_docs_render_without_a_csp_violation(page, live_server, problems):
+    """Swagger UI is served from this site (drf-spectacular-sidecar) and must run under the
+    site's Content-Security-Policy: no inline script, no blocked style, image or worker."""
+    response = page.goto(live_server.url + "/api/docs/")
+    assert response.status == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_selector(".swagger-ui .information-container", timeout=20000)
+    page.wait_for_selector(".opblock-tag", timeout=20000)  # the schema was fetched and drawn
+    problems.expect_none()

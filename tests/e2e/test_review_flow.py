@@ -80,7 +80,7 @@ def test_submit_request_changes_resubmit_approve_publish(page, live_server, prob
     # The review page: card, diff, files, checks and the form, with the comment focused.
     rows.nth(1).get_by_role("link", name="Review").click()
     expect(page).to_have_url(re.compile(r"/reviews/\d+/$"))
-    expect(page.locator(".prose h1").first).to_have_text("Iris classifier")
+    expect(page.locator(".prose h3").first).to_have_text("Iris classifier")
     expect(page.locator("#diff")).to_contain_text("v1.0.0")
     expect(page.locator("#diff .diff-changed").filter(has_text="depth")).to_have_count(1)
     expect(page.locator("#diff .diff-changed").filter(has_text="model.onnx")).to_have_count(1)
