@@ -58,7 +58,10 @@ class SiteErrorPagesMiddleware:
         if isinstance(exception, PermissionDenied | BadRequest | SuspiciousOperation):
             return None  # Django renders 403.html and 400 itself, DEBUG or not
         logger.error(
-            "Internal Server Error: %s", request.path, exc_info=exception, extra={"status_code": 500, "request": request}
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=exception,
+            extra={"status_code": 500, "request": request},
         )
         return _site_page(request, "500.html", 500)
 

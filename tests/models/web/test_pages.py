@@ -125,13 +125,15 @@ def test_picking_a_facet_value_keeps_the_other_values_listed_and_narrows_the_oth
     # The chip reads as people read it, and its link drops only that filter.
     assert response.context["active_filters"] == [("Tabular regression", "?")]
     page = response.content.decode()
-    assert "Tabular regression <span aria-hidden=\"true\">✕</span>" in page
+    assert 'Tabular regression <span aria-hidden="true">✕</span>' in page
     assert "tabular-regression ✕" not in page
 
 
 def test_chips_keep_the_other_filters_and_the_search(client, owner):
     make_model(owner, "cat-detector", task="image-classification", framework="pytorch", tags=["vision"])
-    response = client.get(reverse("model-list"), {"q": "cat", "task": "image-classification", "tag": "vision", "page": "2"})
+    response = client.get(
+        reverse("model-list"), {"q": "cat", "task": "image-classification", "tag": "vision", "page": "2"}
+    )
     chips = dict(response.context["active_filters"])
     assert chips["Image classification"] == "?q=cat&tag=vision"
     assert chips["#vision"] == "?q=cat&task=image-classification"

@@ -133,4 +133,6 @@ def test_cross_site_delete_without_csrf_is_refused(owner, public_model):
 def test_a_cards_headings_sit_below_the_pages_own_so_the_page_keeps_one_h1():
     rendered = render_markdown("# Iris classifier\n\n## Training\n\n###### Fine print\n\n<h1 class='x'>raw</h1>")
     assert "<h1" not in rendered and "<h2" not in rendered
-    assert "<h3>Iris classifier</h3>" in rendered and "<h4>Training</h4>" in rendered and "<h6>Fine print</h6>" in rendered
+    assert (
+        "<h3>Iris classifier</h3>" in rendered and "<h4>Training</h4>" in rendered and "<h6>Fine print</h6>" in rendered
+    )
