@@ -3,7 +3,8 @@ pagination.py: DRF reads that setting while this module imports GenericAPIView).
 
 import logging
 
-from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -66,6 +67,13 @@ def exception_handler(exc, context):
         return error_response("not_found", "Not found.", status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         return error_response("forbidden", str(exc) or "You may not do this.", status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(
+            "too_large",
+            f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes a JSON or form "
+            "body may have; send files as multipart uploads.",
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, SuspiciousOperation):
         return error_response("bad_request", str(exc) or "The request was refused.", status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, OperationalError):

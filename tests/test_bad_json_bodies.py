@@ -166,3 +166,12 @@ def test_every_api_view_parses_json_with_the_registrys_parser():
         for parser in getattr(view, "parser_classes", api_settings.DEFAULT_PARSER_CLASSES):
             if "json" in parser.media_type:
                 assert issubclass(parser, JSONParser), (route, parser)
+
+
+def test_a_json_body_past_the_size_limit_is_a_413_with_the_error_body(catalog, owner_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = '{"name": "big", "summary": "' + "a" * 20_000 + '"}'
+    response = owner_api.post(f"{API}/models/", body, content_type="application/json")
+    assert_error(response, 413, "too_large")
+    assert "10,000 bytes" in response.json()["detail"]
+    assert not RegisteredModel.objects.filter(name="big").exists()
