@@ -79,10 +79,16 @@ def model_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     # The owner, reviewers and staff read the working copy, marked where it awaits review;
     # everyone else the card of the latest approval (models_app/cards.py).
     sees_pending = may(request.user, Action.SEE_SUBMITTED, owner_id=model.owner_id)
+    card = working_card(model) if sees_pending else published_card(model)
+    pending = pending_fields(model) if sees_pending else []
     context = {
         "model": model,
-        "card": working_card(model) if sees_pending else published_card(model),
-        "pending_fields": [CARD_LABELS[name] for name in pending_fields(model)] if sees_pending else [],
+        "card": card,
+        "pending_fields": [CARD_LABELS[name] for name in pending],
+        # The version in review that would publish them, if one carries exactly these edits.
+        "pending_carrier": next(
+            (v for v in versions if pending and v.status == VersionStatus.IN_REVIEW and v.card == card.as_dict()), None
+        ),
         "versions": versions,
         "latest": latest,
         # The usage snippet downloads the largest file: the weights, not a config next to them.
