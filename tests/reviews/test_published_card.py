@@ -17,6 +17,7 @@ from models_app.cards import published_card, working_card
 from models_app.models import ModelVersion, RegisteredModel, VersionStatus
 from registry_site.errors import DomainError
 from reviews_app import services as review_services
+from reviews_app.diff import diff_snapshots
 from reviews_app.models import Review
 from tests.factories import make_model, make_version, release_reviewer
 
@@ -268,3 +269,26 @@ def test_the_backfill_releases_published_models_and_gives_submitted_versions_the
     version = ModelVersion.objects.get(model=released, version="1.0.0")
     assert version.card == published_card(released).as_dict()
     assert ModelVersion.objects.get(model=unreleased).card == {}
+
+
+def test_the_owner_page_names_the_version_in_review_that_carries_the_edits(owner_client, owner, released):
+    _edit(released, owner, summary="Carried words")
+    make_version(released, "1.1.0", status=VersionStatus.IN_REVIEW)
+    response = owner_client.get(released.get_absolute_url())
+    assert response.context["pending_carrier"].version == "1.1.0"
+    assert b"in review, carries them" in response.content
+    _edit(RegisteredModel.objects.get(pk=released.pk), owner, summary="Words no version carries")
+    assert owner_client.get(released.get_absolute_url()).context["pending_carrier"] is None
+
+
+def test_a_changed_card_diffs_line_by_line():
+    old = {"version": "1.0.0", "metadata": {"description": OLD_CARD, "summary": "Iris"}}
+    new = {"version": "1.1.0", "metadata": {"description": NEW_CARD, "summary": "Iris"}}
+    (change,) = diff_snapshots(old, new).metadata
+    assert change.name == "description"
+    lines = change.text_diff
+    assert ("remove", "-Teaching.") in lines and ("add", "+Teaching and zygomorphic demos.") in lines
+    assert lines[0][0] == "hunk"
+    assert (
+        diff_snapshots(old, {**new, "metadata": {**new["metadata"], "summary": "Irises"}}).metadata[1].text_diff == []
+    )
