@@ -164,9 +164,10 @@ def model_publish_card(*, version: ModelVersion) -> RegisteredModel:
     """Make the card an approved version carries the model's published card.
 
     Called by the approval service inside its transaction, with the version from
-    `lock_version` (its model row locked and read under the lock). Sets `has_release`, takes the version's card into the columns (and so
-    into search and the facets), and keeps in `pending_card` only the edits the owner made
-    after submitting, which wait for the next version.
+    `lock_version` (its model row locked, and read under the lock). Sets `has_release`, takes
+    the version's card into the columns (and so into search and the facets), and keeps in
+    `pending_card` only the edits the owner made after submitting, which wait for the next
+    version.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("model_publish_card() must run in the approval's transaction.")
