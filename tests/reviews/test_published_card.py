@@ -20,6 +20,7 @@ from reviews_app import services as review_services
 from reviews_app.diff import diff_snapshots
 from reviews_app.models import Review
 from tests.factories import make_model, make_version, release_reviewer
+from tests.models.web.test_query_counts import CATALOG_QUERIES, MODEL_PAGE_WITH_CHARTS_QUERIES, SESSION_QUERIES
 
 from ..models.api.helpers import API, model_url
 
@@ -292,3 +293,18 @@ def test_a_changed_card_diffs_line_by_line():
     assert (
         diff_snapshots(old, {**new, "metadata": {**new["metadata"], "summary": "Irises"}}).metadata[1].text_diff == []
     )
+
+
+def test_the_card_costs_no_query_on_the_model_page_or_the_catalog(
+    client, owner_client, owner, released, django_assert_max_num_queries
+):
+    _edit_everything(released, owner)
+    make_model(owner, "unreleased", summary="Flowers too")
+    url = released.get_absolute_url()
+    with django_assert_max_num_queries(MODEL_PAGE_WITH_CHARTS_QUERIES):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(MODEL_PAGE_WITH_CHARTS_QUERIES + SESSION_QUERIES):
+        assert b"data-pending-edits" in owner_client.get(url).content
+    for viewer, bound in ((client, CATALOG_QUERIES), (owner_client, CATALOG_QUERIES + SESSION_QUERIES)):
+        with django_assert_max_num_queries(bound):
+            assert viewer.get(reverse("model-list"), {"q": "iris"}).status_code == 200
