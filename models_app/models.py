@@ -103,6 +103,12 @@ class RegisteredModel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Filled on PostgreSQL only (weighted name, summary, tags, card); unused on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The review promise (models_app/cards.py): the columns above are the published card;
+    # the owner's edits since the last approval wait here, and a model without a published
+    # or deprecated version is seen only by its owner, reviewers and staff. Both are kept by
+    # the services (model_update, model_publish_card), never by hand.
+    pending_card = models.JSONField(default=dict, blank=True, editable=False)
+    has_release = models.BooleanField(default=False, editable=False)
 
     objects = RegisteredModelQuerySet.as_manager()
 
@@ -114,6 +120,8 @@ class RegisteredModel(models.Model):
             models.Index(fields=["task"]),
             models.Index(fields=["framework"]),
             models.Index(fields=["license"]),
+            # The public catalog's filter (public and released); lists then sort within it.
+            models.Index(fields=["has_release", "visibility"], name="model_public_release"),
         ]
 
     def __str__(self) -> str:
@@ -149,6 +157,9 @@ class ModelVersion(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     deprecation_reason = models.CharField(max_length=1000, blank=True)
     download_count = models.PositiveBigIntegerField(default=0, editable=False)
+    # The model card this version carries (models_app/cards.py), copied at submission: what its
+    # reviewer sees, and what approval publishes.
+    card = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = ModelVersionQuerySet.as_manager()
 

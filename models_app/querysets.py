@@ -24,18 +24,25 @@ def _sees_submitted(user) -> bool:
 
 class RegisteredModelQuerySet(models.QuerySet):
     def visible_to(self, user) -> "RegisteredModelQuerySet":
-        """Public models, plus the user's own; reviewers also those with a submitted version."""
+        """Public models with a release, plus the user's own; reviewers also those with a
+        submitted version; staff everything.
+
+        "With a release": a published or deprecated version, read from the indexed
+        `has_release` flag that approval keeps, so nothing unreviewed is ever listed or
+        served to the public (a model without a release is a 404 to them, as a private one).
+        """
         if _sees_everything(user):
             return self.all()
+        released = Q(visibility="public", has_release=True)
         if user is None or not user.is_authenticated:
-            return self.filter(visibility="public")
+            return self.filter(released)
         if _sees_submitted(user):
             # The versions' model, through the relation rather than an import: models.py
             # imports this module.
             versions = self.model._meta.get_field("versions").related_model
             submitted = versions.objects.filter(model=OuterRef("pk"), submitted_at__isnull=False)
-            return self.filter(Q(visibility="public") | Q(owner=user) | Exists(submitted))
-        return self.filter(Q(visibility="public") | Q(owner=user))
+            return self.filter(released | Q(owner=user) | Exists(submitted))
+        return self.filter(released | Q(owner=user))
 
     def editable_by(self, user) -> "RegisteredModelQuerySet":
         if user is None or not user.is_authenticated:

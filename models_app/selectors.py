@@ -28,7 +28,7 @@ def model_list(*, user) -> QuerySet[RegisteredModel]:
         .select_related("owner")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .annotate(latest_version=_latest_public_version())
-        .defer("description", "search_vector")
+        .defer("description", "search_vector", "pending_card")
     )
 
 

@@ -16,6 +16,7 @@ from registry_site.errors import Conflict, DomainError, NotFound, full_clean
 
 from .audit import audit
 from .blobs import SHA256_RE, blob_delete, blob_sha256_of, blob_store
+from .cards import TEXT_FIELDS, Card, published_card, version_card, working_card
 from .formats import DATA_FORMATS, detect_format
 from .models import Blob, ModelFile, ModelVersion, RegisteredModel, ScanStatus, Tag, VersionStatus
 from .paths import sanitize_path
@@ -104,26 +105,79 @@ def model_create(
 @transaction.atomic
 def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None, **fields: Any) -> RegisteredModel:
     """Change a model's card and metadata (the admin's edits too, so the tags and the search
-    fields stay in step); a change of visibility is recorded in the audit trail."""
+    fields stay in step); a change of visibility is recorded in the audit trail.
+
+    1. Lock the model row and read it again: the published card, the pending edits and
+       `has_release` as stored, not as this instance remembers them. Approval locks the same
+       row first, so an edit and an approval never interleave.
+    2. Apply the changes to the working copy (models_app/cards.py) and validate it.
+    3. A model without a release takes the card into its columns (nobody outside its owner,
+       reviewers and staff can see it). A released model keeps its published columns and
+       stores the difference in `pending_card`, to go public with the next approved version;
+       `updated_at` does not move, since nothing public changed.
+    """
     unknown = set(fields) - set(MODEL_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
-    # Read under the row lock: the audit's "from" is what was stored, not this instance's value.
-    stored_visibility = (
-        RegisteredModel.objects.select_for_update().values_list("visibility", flat=True).get(pk=model.pk)
-    )
-    for field, value in fields.items():
-        setattr(model, field, value)
-    full_clean(model, exclude=["owner", "name"])
+    locked = RegisteredModel.objects.select_for_update().select_related("owner").filter(pk=model.pk).first()
+    if locked is None:
+        raise NotFound(f"{model.full_name} was deleted.")
+    stored_visibility = locked.visibility
+    changes = {name: value for name, value in fields.items() if name in TEXT_FIELDS}
     if tags is not None:
-        _set_tags(model, normalize_tags(tags))
-    model.save()
-    _refresh_search_vector(model.pk)
-    if model.visibility != stored_visibility:
+        changes["tags"] = normalize_tags(tags)
+    working = Card.from_data(changes, base=working_card(locked))
+    # Validate the working copy with the model's own field rules (choices, lengths, NUL).
+    candidate = RegisteredModel(
+        owner=locked.owner, name=locked.name, visibility=fields.get("visibility", locked.visibility),
+        **{name: getattr(working, name) for name in TEXT_FIELDS},
+    )  # fmt: skip
+    full_clean(candidate, exclude=["owner", "name"])
+    locked.visibility = candidate.visibility
+    if locked.has_release:
+        locked.pending_card = working.changes_from(published_card(locked))
+        RegisteredModel.objects.filter(pk=locked.pk).update(
+            pending_card=locked.pending_card, visibility=locked.visibility
+        )
+    else:
+        _card_to_columns(locked, working)
+        locked.pending_card = {}
+        locked.save()
+        _refresh_search_vector(locked.pk)
+    if locked.visibility != stored_visibility:
         audit(
-            actor=actor, action="model.visibility", model_full_name=model.full_name,
-            from_status=stored_visibility, to_status=model.visibility,
+            actor=actor, action="model.visibility", model_full_name=locked.full_name,
+            from_status=stored_visibility, to_status=locked.visibility,
         )  # fmt: skip
+    return locked
+
+
+def _card_to_columns(model: RegisteredModel, card: Card) -> None:
+    """Set the published columns (and the tags) from a card; the caller saves the row."""
+    for name in TEXT_FIELDS:
+        setattr(model, name, getattr(card, name))
+    if list(card.tags) != sorted((model.tags_text or "").split()):
+        _set_tags(model, list(card.tags))
+
+
+def model_publish_card(*, version: ModelVersion) -> RegisteredModel:
+    """Make the card an approved version carries the model's published card.
+
+    Called by the approval service inside its transaction, with the version from
+    `lock_version` (its model row locked, and read under the lock). Sets `has_release`, takes
+    the version's card into the columns (and so into search and the facets), and keeps in
+    `pending_card` only the edits the owner made after submitting, which wait for the next
+    version.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("model_publish_card() must run in the approval's transaction.")
+    model = version.model
+    card, working = version_card(version), working_card(model)
+    _card_to_columns(model, card)
+    model.pending_card = working.changes_from(card)
+    model.has_release = True
+    model.save(update_fields=[*TEXT_FIELDS, "tags_text", "pending_card", "has_release", "updated_at"])
+    _refresh_search_vector(model.pk)
     return model
 
 

@@ -15,6 +15,7 @@ from registry_site.errors import DomainError, Forbidden, NotFound
 from registry_site.forms import add_domain_error
 
 from . import selectors, services
+from .cards import CARD_LABELS, pending_fields, published_card, working_card
 from .downloads import file_response
 from .filters import ORDERING_LABELS, ModelFilter
 from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionCreateForm
@@ -97,8 +98,19 @@ def model_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     model = _get_model(request, owner, name)
     versions = selectors.version_history(user=request.user, model=model)
     latest = selectors.latest_public_in(versions)
+    # The owner, reviewers and staff read the working copy, marked where it awaits review;
+    # everyone else the card of the latest approval (models_app/cards.py).
+    sees_pending = may(request.user, Action.SEE_SUBMITTED, owner_id=model.owner_id)
+    card = working_card(model) if sees_pending else published_card(model)
+    pending = pending_fields(model) if sees_pending else []
     context = {
         "model": model,
+        "card": card,
+        "pending_fields": [CARD_LABELS[name] for name in pending],
+        # The version in review that would publish them, if one carries exactly these edits.
+        "pending_carrier": next(
+            (v for v in versions if pending and v.status == VersionStatus.IN_REVIEW and v.card == card.as_dict()), None
+        ),
         "versions": versions,
         "latest": latest,
         # The usage snippet downloads the largest file: the weights, not a config next to them.
@@ -193,16 +205,18 @@ def model_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def model_edit(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     model = _get_editable_model(request, owner, name)
-    initial = {field: getattr(model, field) for field in services.MODEL_FIELDS}
-    initial["tags"] = [tag.name for tag in model.tags.all()]
+    card = working_card(model)  # the owner edits their working copy, pending edits included
+    initial = {field: getattr(card, field) for field in services.MODEL_FIELDS if field != "visibility"}
+    initial |= {"visibility": model.visibility, "tags": list(card.tags)}
     form = ModelEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.model_update(model=model, actor=request.user, **form.cleaned_data)
+            updated = services.model_update(model=model, actor=request.user, **form.cleaned_data)
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Saved.")
+            pending = " The public page keeps the approved card until a version carrying your edits is approved."
+            messages.success(request, "Saved." + (pending if updated.pending_card else ""))
             return redirect(model.get_absolute_url())
     return render(request, "models_app/model_form.html", {"form": form, "model": model, "creating": False})
 

@@ -15,6 +15,7 @@ from django.template.defaultfilters import filesizeformat
 
 from evaluations_app.models import ACTIVE_STATUSES, Evaluation, EvaluationStatus
 from evaluations_app.selectors import DEFAULT_METRIC, LOWER_IS_BETTER, latest_by_test_set
+from models_app.cards import version_card
 from models_app.models import ModelVersion, ScanStatus
 
 from .models import CheckStatus, Review, ReviewStatus
@@ -72,7 +73,7 @@ def check_files(version: ModelVersion, previous: ModelVersion | None) -> CheckRe
 
 @register("license")
 def check_license(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
-    license_id = version.model.license
+    license_id = version_card(version).license  # the card the version carries, as approval publishes it
     if not license_id:
         return CheckResult(
             "license", CheckStatus.FAIL, "No license is set; users cannot know how they may use the model."
@@ -88,7 +89,7 @@ MIN_CARD_WORDS = 30
 
 @register("model_card")
 def check_model_card(version: ModelVersion, previous: ModelVersion | None) -> CheckResult:
-    card = version.model.description or ""
+    card = version_card(version).description
     words = len(re.findall(r"\w+", card))
     if words == 0:
         return CheckResult("model_card", CheckStatus.FAIL, "The model card is empty.")

@@ -5,10 +5,14 @@ review page and its tests need no database.
 `diff_snapshots(old, new)` compares two of them.
 """
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-METADATA_FIELDS = ("summary", "license", "task")
+from models_app.cards import CARD_FIELDS, version_card
+
+# The whole model card: what a version carries and what its approval publishes.
+METADATA_FIELDS = CARD_FIELDS
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,16 @@ class Change:
     kind: str  # "added", "removed" or "changed"
     old: Any = None
     new: Any = None
+
+    @property
+    def text_diff(self) -> list[tuple[str, str]]:
+        """For a changed multi-line text (the model card): (kind, line) per line of a unified
+        diff, kind one of "add", "remove", "context", "hunk"; empty for anything else."""
+        if not (isinstance(self.old, str) and isinstance(self.new, str)) or "\n" not in self.old + self.new:
+            return []
+        lines = difflib.unified_diff(self.old.splitlines(), self.new.splitlines(), lineterm="", n=2)
+        kinds = {"+": "add", "-": "remove", "@": "hunk"}
+        return [(kinds.get(line[:1], "context"), line) for line in list(lines)[2:]]  # skip the ---/+++ header
 
 
 @dataclass(frozen=True)
@@ -36,12 +50,15 @@ class VersionDiff:
 
 
 def version_snapshot(version) -> dict[str, Any]:
-    """The parts of a version the diff compares. Reads `version.files.all()`: prefetch it."""
-    model = version.model
+    """The parts of a version the diff compares. Reads `version.files.all()`: prefetch it.
+
+    The metadata is the card the version carries (taken at submission; the model's working
+    copy for a draft), so a review compares what its approval would publish."""
+    card = version_card(version).as_dict()
     signature = version.signature if isinstance(version.signature, dict) else {}
     return {
         "version": version.version,
-        "metadata": {name: getattr(model, name, "") for name in METADATA_FIELDS},
+        "metadata": {name: card[name] for name in METADATA_FIELDS},
         "params": version.params if isinstance(version.params, dict) else {},
         "inputs": _specs(signature.get("inputs")),
         "outputs": _specs(signature.get("outputs")),

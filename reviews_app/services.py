@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from accounts_app.roles import Action, may, reviewers
 from evaluations_app.services import evaluations_for_submission
+from models_app.cards import working_card
 from models_app.lookups import version_url
 from models_app.models import ModelFile, ModelVersion, VersionStatus
-from models_app.services import lock_version
+from models_app.services import lock_version, model_publish_card
 from registry_site.errors import Conflict, DomainError, Forbidden, NotFound
 
 from . import checks
@@ -114,7 +115,10 @@ def _state_error(version: ModelVersion, action: str) -> Conflict:
 
 @transaction.atomic
 def version_submit(*, version: ModelVersion, actor, note: str = "", meta: RequestMeta | None = None) -> Review:
-    """draft or changes_requested → in_review, with a new open review and its checks."""
+    """draft or changes_requested → in_review, with a new open review and its checks.
+
+    The version takes the model's card as it stands (models_app/cards.py): what the
+    reviewer sees and approves, whatever the owner edits afterwards."""
     locked = _lock(version)
     if not may(actor, Action.SUBMIT, owner_id=locked.model.owner_id):
         raise Forbidden(f"Only the owner of {locked.model.full_name} can submit its versions.")
@@ -122,13 +126,14 @@ def version_submit(*, version: ModelVersion, actor, note: str = "", meta: Reques
         raise _state_error(locked, "submit")
     if not locked.files.exists():
         raise Conflict("Add at least one file before submitting the version for review.", code="no_files")
+    locked.card = working_card(locked.model).as_dict()
     report = checks.report(locked)
     now = timezone.now()
     from_status = locked.status
     locked.status = VersionStatus.IN_REVIEW
     locked.status_changed_at = now
     locked.submitted_at = now
-    locked.save(update_fields=["status", "status_changed_at", "submitted_at", "updated_at"])
+    locked.save(update_fields=["status", "status_changed_at", "submitted_at", "card", "updated_at"])
     review = Review.objects.create(
         version=locked,
         submitted_by=actor,
@@ -187,7 +192,8 @@ def review_decide(
        review: a second decision finds it closed → 409; never one's own submission.
     2. Check the comment (required to request changes or reject).
     3. Set the version's status and close the review; approval pins every file's
-       SHA-256 and keeps a snapshot of what was approved, for later diffs.
+       SHA-256, keeps a snapshot of what was approved, for later diffs, and makes the card
+       the version carries the model's published card (model_publish_card).
     4. Record the audit event and notify the owner.
     """
     if decision not in _DECISION_STATUS:
@@ -245,6 +251,8 @@ def review_decide(
     version.status = new_status
     version.status_changed_at = now
     version.save(update_fields=["status", "status_changed_at", "published_at", "updated_at"])
+    if decision == Decision.APPROVE:
+        model_publish_card(version=version)
     locked.status = ReviewStatus.CLOSED
     locked.decision = decision
     locked.comment = comment

@@ -15,6 +15,7 @@ from accounts_app.roles import Action, may
 from evaluations_app import selectors as evaluations
 from evaluations_app.labels import metric_label, verdict
 from models_app import selectors as catalog
+from models_app.cards import version_card
 from models_app.lookups import get_version as _get_version
 from models_app.lookups import version_url as _version_url
 from models_app.models import ModelVersion
@@ -154,6 +155,7 @@ def _review_context(request: HttpRequest, review: Review, form: DecisionForm) ->
         "review": _label_checks(review),
         "version": version,
         "model": version.model,
+        "card": version_card(version),  # what this version carries, and its approval publishes
         "files": list(version.files.all()),
         "previous": previous,
         "diff": diff_snapshots(selectors.approved_snapshot(previous), version_snapshot(version)) if previous else None,

@@ -69,6 +69,15 @@ def make_model(owner, name: str = "iris-classifier", **fields) -> RegisteredMode
     return services.model_create(owner=owner, name=name, **defaults)
 
 
+def make_released_model(owner, name: str = "iris-classifier", **fields) -> RegisteredModel:
+    """A model with a published 1.0.0 (made as make_version makes it): what the public sees.
+    A model without a release is hidden from all but its owner, reviewers and staff."""
+    model = make_model(owner, name, **fields)
+    make_version(model, "1.0.0", status=VersionStatus.PUBLISHED)
+    model.refresh_from_db()
+    return model
+
+
 # The reviewer who decides on the submissions make_version makes (get-or-create by username).
 RELEASE_REVIEWER = "release-reviewer"
 # The file a version gets when a test asks for a submitted status but gives no files:

@@ -4,8 +4,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts_app.roles import Action, may
 from registry_site.parsers import JSONField
 
+from ..cards import published_card, working_card
 from ..models import Framework, License, ModelFile, ModelVersion, RegisteredModel, Task, Visibility
 from ..semver import InvalidVersion, parse_version
 
@@ -42,9 +44,20 @@ class ModelSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
     license = serializers.ChoiceField(choices=License.choices)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     latest_version = serializers.CharField(read_only=True, allow_null=True, default=None)
+    has_release = serializers.BooleanField(
+        read_only=True,
+        help_text="Has a published or deprecated version; until then only its owner, reviewers and staff see it.",
+    )
+    pending_edits = serializers.SerializerMethodField(
+        help_text="The card fields the owner changed since the last approval, with their new values; they go public "
+        "with the next approved version. Shown to the owner, reviewers and staff; {} for everyone else."
+    )
     url = serializers.SerializerMethodField()
 
-    protected_fields = ("owner", "full_name", "download_count", "latest_version", "created_at", "updated_at", "url")
+    protected_fields = (
+        "owner", "full_name", "download_count", "latest_version", "has_release", "pending_edits",
+        "created_at", "updated_at", "url",
+    )  # fmt: skip
 
     class Meta:
         model = RegisteredModel
@@ -61,12 +74,24 @@ class ModelSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
             "visibility",
             "download_count",
             "latest_version",
+            "has_release",
+            "pending_edits",
             "created_at",
             "updated_at",
             "url",
         ]
         read_only_fields = ["download_count", "created_at", "updated_at"]
         extra_kwargs = {"name": {"validators": []}}
+
+    @extend_schema_field(serializers.DictField())
+    def get_pending_edits(self, obj) -> dict:
+        """The card fields are always the published card (models_app/cards.py); the working
+        copy's differences show here, to those who may read it."""
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not obj.pending_card or not may(user, Action.SEE_SUBMITTED, owner_id=obj.owner_id):
+            return {}
+        return working_card(obj).changes_from(published_card(obj))
 
     @extend_schema_field(serializers.URLField())
     def get_url(self, obj) -> str:

@@ -59,7 +59,8 @@ def test_approval_pins_the_sha256_of_every_file(submitted, reviewer_api):
 
 def test_an_approved_version_is_public_in_the_catalog_search_and_latest_version(submitted, api, reviewer_api):
     assert api.get(version_url()).status_code == 404
-    assert api.get(model_url()).json()["latest_version"] is None
+    assert api.get(model_url()).status_code == 404  # nothing released yet: the model is hidden too
+    assert api.get(f"{API}/models/", {"q": "iris"}).json()["results"] == []
 
     reviewer_api.post(decision_url(submitted.pk), {"decision": "approve"}, format="json")
 
@@ -77,7 +78,7 @@ def test_a_version_not_approved_stays_hidden(decision, submitted, api, outsider_
     for client in (api, outsider_api):
         assert client.get(version_url()).status_code == 404
         assert client.get(file_url("model.onnx")).status_code == 404
-        assert client.get(model_url()).json()["latest_version"] is None
+        assert client.get(model_url()).status_code == 404  # still no release: the model stays hidden
 
 
 def test_a_deprecated_version_is_still_downloadable_and_says_why(published, owner, api):

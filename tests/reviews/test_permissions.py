@@ -31,8 +31,9 @@ def clients(owner, reviewer, outsider, staff, superuser) -> dict[str, APIClient]
     }
 
 
-# role → status code; the workflow's whole role-to-permission table.
-SUBMIT = {"owner": 201, "reviewer": 403, "outsider": 403, "anonymous": 401, "staff": 403, "superuser": 403}
+# role → status code; the workflow's whole role-to-permission table. The draft's model has no
+# release yet, so only its owner and staff can see it: the others get 404, as for a private model.
+SUBMIT = {"owner": 201, "reviewer": 404, "outsider": 404, "anonymous": 401, "staff": 403, "superuser": 403}
 DECIDE = {"owner": 403, "reviewer": 200, "outsider": 404, "anonymous": 401, "staff": 403, "superuser": 403}
 SEE_REVIEW = {"owner": 200, "reviewer": 200, "outsider": 404, "anonymous": 401, "staff": 200, "superuser": 200}
 DEPRECATE = {"owner": 200, "reviewer": 403, "outsider": 403, "anonymous": 401, "staff": 200, "superuser": 200}

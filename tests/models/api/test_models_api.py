@@ -3,7 +3,7 @@
 import pytest
 
 from models_app.models import RegisteredModel
-from tests.factories import make_model, make_version
+from tests.factories import make_model, make_released_model, make_version
 
 from .helpers import API, assert_error, model_url
 
@@ -113,7 +113,7 @@ def test_it_answers_malformed_json_with_the_error_body(owner_api, body):
 
 def test_it_lists_models_with_pagination(owner, api):
     for index in range(3):
-        make_model(owner, f"model-{index}")
+        make_released_model(owner, f"model-{index}")
 
     body = api.get(f"{API}/models/").json()
 
@@ -188,7 +188,7 @@ def test_patching_with_an_unknown_task_is_refused(owner, owner_api):
 
 
 def test_another_user_cannot_change_a_public_model(owner, outsider_api):
-    model = make_model(owner)
+    model = make_released_model(owner)
 
     assert_error(outsider_api.patch(model_url(), {"summary": "Mine now"}, format="json"), 403, "forbidden")
     assert_error(outsider_api.delete(model_url()), 403, "forbidden")

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from models_app.models import RegisteredModel
-from tests.factories import make_model
+from tests.factories import make_model, make_released_model, make_version
 
 from .helpers import API, assert_error
 
@@ -17,8 +17,8 @@ on_postgres = pytest.mark.skipif(
 
 @pytest.fixture
 def catalog(owner, outsider):
-    make_model(owner, "iris-classifier", summary="Classifies iris flowers", tags=["iris", "tabular"])
-    make_model(
+    make_released_model(owner, "iris-classifier", summary="Classifies iris flowers", tags=["iris", "tabular"])
+    make_released_model(
         owner,
         "wine-regressor",
         task="tabular-regression",
@@ -28,7 +28,7 @@ def catalog(owner, outsider):
         tags=["wine"],
         description="Trained on the UCI wine data.",
     )
-    make_model(
+    make_released_model(
         outsider,
         "sentiment-bert",
         task="sentiment-analysis",
@@ -96,7 +96,7 @@ def test_ordering(api, catalog, ordering, expected):
 
 
 def test_a_name_match_ranks_above_a_card_match(owner, api, catalog):
-    make_model(owner, "reviews", summary="Nothing else", tags=[])
+    make_released_model(owner, "reviews", summary="Nothing else", tags=[])
 
     assert names(api, "q=reviews")[0] == "reviews"
 
@@ -150,9 +150,11 @@ def test_full_text_search_understands_web_search_syntax_on_postgresql(api, catal
 
 @on_postgres
 @pytest.mark.postgres
-def test_the_search_vector_follows_an_edit_on_postgresql(owner_api, api, catalog):
+def test_the_search_vector_follows_an_approved_edit_on_postgresql(owner_api, api, catalog):
     owner_api.patch(f"{API}/models/olivia/iris-classifier/", {"summary": "Recognises petals"}, format="json")
+    assert names(api, "q=petals") == []  # pending review: the public searches the approved card
 
+    make_version(RegisteredModel.objects.get(name="iris-classifier"), "1.1.0", status="published")
     assert names(api, "q=petals") == ["iris-classifier"]
     assert names(api, "q=flowers") == []
 
@@ -164,6 +166,8 @@ def test_the_search_vector_follows_an_edit_on_postgresql(owner_api, api, catalog
 def many_models(owner):
     for index in range(25):
         make_model(owner, f"model-{index:02d}", tags=[])
+    # Listed as released without building 25 releases: these tests are about pagination.
+    RegisteredModel.objects.filter(owner=owner).update(has_release=True)
 
 
 def test_the_default_page_holds_twenty(api, many_models):
@@ -192,7 +196,7 @@ def test_page_size_is_clamped(api, many_models, settings, page_size, expected):
 def test_page_size_never_passes_the_maximum(api, owner, settings):
     for index in range(101):
         RegisteredModel.objects.create(
-            owner=owner, name=f"bulk-{index}", task="other", framework="other", license="MIT"
+            owner=owner, name=f"bulk-{index}", task="other", framework="other", license="MIT", has_release=True
         )
 
     body = api.get(f"{API}/models/?page_size=1000000000").json()

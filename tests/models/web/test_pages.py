@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from models_app.models import VersionStatus
-from tests.factories import make_model, make_version
+from models_app.models import RegisteredModel, VersionStatus
+from tests.factories import make_model, make_released_model, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -94,9 +94,9 @@ def test_version_history_is_a_timeline_newest_semver_first(client, owner):
 
 
 def test_catalog_filters_search_and_facet_counts(client, owner, outsider):
-    make_model(owner, "cat-detector", task="image-classification", framework="pytorch", tags=["vision"])
-    make_model(owner, "dog-detector", task="image-classification", framework="onnx", tags=["vision"])
-    make_model(outsider, "house-prices", task="tabular-regression", framework="xgboost", license="Apache-2.0")
+    make_released_model(owner, "cat-detector", task="image-classification", framework="pytorch", tags=["vision"])
+    make_released_model(owner, "dog-detector", task="image-classification", framework="onnx", tags=["vision"])
+    make_released_model(outsider, "house-prices", task="tabular-regression", framework="xgboost", license="Apache-2.0")
     response = client.get(reverse("model-list"), {"task": "image-classification"})
     names = [m.name for m in response.context["page"].object_list]
     assert sorted(names) == ["cat-detector", "dog-detector"]
@@ -141,7 +141,7 @@ def test_chips_keep_the_other_filters_and_the_search(client, owner):
 
 @pytest.mark.parametrize("page", ["999", "-1", "abc", "0"])
 def test_catalog_out_of_range_page_is_never_a_server_error(client, owner, page):
-    make_model(owner, "only-one")
+    make_released_model(owner, "only-one")
     response = client.get(reverse("model-list"), {"page": page})
     # get_page() turns a junk or out-of-range page into the first or the last one.
     assert response.status_code == 200
@@ -157,6 +157,8 @@ def test_catalog_unknown_filter_value_shows_an_error_not_a_500(client, owner):
 def test_catalog_paginates(client, owner):
     for index in range(25):
         make_model(owner, f"model-{index:02d}")
+    # Listed as released without building 25 releases: this test is about pagination.
+    RegisteredModel.objects.filter(owner=owner).update(has_release=True)
     first = client.get(reverse("model-list"), {"ordering": "name"})
     second = client.get(reverse("model-list"), {"ordering": "name", "page": 2})
     assert len(first.context["page"].object_list) == 20

@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts_app.models import ApiToken
 from models_app.models import RegisteredModel
 from models_app.templatetags.registry import render_markdown
-from tests.factories import make_model
+from tests.factories import make_model, make_released_model
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ HOSTILE_CARD = """# Card
 
 
 def test_markdown_card_with_script_onerror_and_javascript_link_is_rendered_inert(client, owner):
-    make_model(owner, "hostile", description=HOSTILE_CARD)
+    make_released_model(owner, "hostile", description=HOSTILE_CARD)
     html = client.get(reverse("model-detail", args=["olivia", "hostile"])).content.decode()
     card = html.split('class="prose"', 1)[1].split("</article>", 1)[0]
     for forbidden in ("<script", "onerror", "onclick", "javascript:", "data:text", "<iframe", "<style", "style="):
