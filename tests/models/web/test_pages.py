@@ -49,7 +49,7 @@ def test_every_page_renders_for_owner(owner_client, public_model):
 def test_model_page_shows_card_versions_files_and_usage(client, public_model):
     response = client.get(public_model.get_absolute_url())
     html = response.content.decode()
-    assert "<h1>Iris classifier</h1>" in html  # the Markdown card, rendered
+    assert "<h3>Iris classifier</h3>" in html  # the Markdown card, rendered below the page's own h1 and h2
     assert "model.onnx" in html
     assert response.context["latest"].version == "1.0.0"
     published_file = response.context["latest"].files.all()[0]
@@ -111,9 +111,9 @@ def test_catalog_filters_search_and_facet_counts(client, owner, outsider):
 
 
 def test_picking_a_facet_value_keeps_the_other_values_listed_and_narrows_the_other_facets(client, owner, outsider):
-    make_model(owner, "cat-detector", task="image-classification", framework="pytorch")
-    make_model(owner, "dog-detector", task="image-classification", framework="onnx")
-    make_model(outsider, "house-prices", task="tabular-regression", framework="xgboost")
+    make_released_model(owner, "cat-detector", task="image-classification", framework="pytorch")
+    make_released_model(owner, "dog-detector", task="image-classification", framework="onnx")
+    make_released_model(outsider, "house-prices", task="tabular-regression", framework="xgboost")
     response = client.get(reverse("model-list"), {"task": "tabular-regression"})
     assert [m.name for m in response.context["page"].object_list] == ["house-prices"]
     facets = response.context["facets"]
@@ -130,7 +130,7 @@ def test_picking_a_facet_value_keeps_the_other_values_listed_and_narrows_the_oth
 
 
 def test_chips_keep_the_other_filters_and_the_search(client, owner):
-    make_model(owner, "cat-detector", task="image-classification", framework="pytorch", tags=["vision"])
+    make_released_model(owner, "cat-detector", task="image-classification", framework="pytorch", tags=["vision"])
     response = client.get(
         reverse("model-list"), {"q": "cat", "task": "image-classification", "tag": "vision", "page": "2"}
     )

@@ -79,7 +79,7 @@ def test_review_page_has_everything_to_decide(reviewer_client, review, draft):
     response = reviewer_client.get(_url(review))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<h1>Iris classifier</h1>" in html  # the model card, rendered
+    assert "<h3>Iris classifier</h3>" in html  # the model card, rendered below the page's own headings
     assert "Retrained on <strong>more</strong> data" in html  # the changelog
     assert "Please look at the new solver." in html  # the submission note
     for model_file in draft.files.all():
