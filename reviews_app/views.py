@@ -170,7 +170,9 @@ def _review_context(request: HttpRequest, review: Review, form: DecisionForm) ->
     }
 
 
-def _changes_since_last_decision(request: HttpRequest, review: Review, version: ModelVersion, history) -> dict:
+def _changes_since_last_decision(
+    request: HttpRequest, review: Review, version: ModelVersion, history: list[Review]
+) -> dict:
     """On a resubmission: what changed since the last decision on this version, preferring the
     viewer's own, against the snapshot kept when it was made. An open review compares the
     version as it is now; a closed one what its own reviewer saw."""
