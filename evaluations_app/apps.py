@@ -16,4 +16,5 @@ class EvaluationsAppConfig(AppConfig):
 
         register_page_part("model", templates=pages.MODEL_TEMPLATES, context=pages.model_part)
         register_page_part("version", templates=pages.VERSION_TEMPLATES, context=pages.version_part)
+        register_page_part("review", templates=pages.REVIEW_TEMPLATES, context=pages.review_part)
         file_uploaded.connect(receivers.file_uploaded, dispatch_uid="evaluations_app.file_uploaded")

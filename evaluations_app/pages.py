@@ -1,4 +1,5 @@
-"""Evaluation's parts of the catalog's model and version pages (registered in apps.py)."""
+"""Evaluation's parts of the catalog's model and version pages and of the review page
+(registered in apps.py)."""
 
 from django.http import HttpRequest
 
@@ -8,7 +9,7 @@ from models_app.querysets import PUBLIC_STATUSES
 from . import charts, selectors, services
 from .forms import EvaluationRequestForm
 from .labels import metric_label
-from .models import ACTIVE_STATUSES, Evaluation, EvaluationStatus
+from .models import ACTIVE_STATUSES, Evaluation, EvaluationSource, EvaluationStatus
 from .views import result_context
 
 
@@ -69,6 +70,43 @@ def model_part(request: HttpRequest, *, versions: list[ModelVersion], **_: objec
     return {"metric_charts": history}
 
 
+def evaluated_file(evaluation: Evaluation, present: set[str]) -> dict:
+    """The file an evaluation ran (or the predictions it scored), by path and SHA-256, as the
+    run recorded them; `in_version` says whether those bytes are still among the version's files."""
+    provenance = evaluation.provenance if isinstance(evaluation.provenance, dict) else {}
+    predictions = evaluation.source == EvaluationSource.PREDICTIONS
+    path = provenance.get("predictions_file" if predictions else "model_file")
+    sha256 = provenance.get("predictions_sha256" if predictions else "model_sha256")
+    if evaluation.model_file is not None:
+        path = path or evaluation.model_file.path
+        sha256 = sha256 or evaluation.model_file.sha256
+    return {"path": path or "", "sha256": sha256 or "", "predictions": predictions, "in_version": sha256 in present}
+
+
+def review_part(request: HttpRequest, *, version: ModelVersion, previous: ModelVersion | None = None, **_) -> dict:
+    """The review page's evaluation part: the version's own verified results on each test set
+    (metrics with their intervals, the confusion matrix, per-class F1), each with the file it
+    was computed from. A first version has no deltas, so these are what the reviewer decides
+    on and are shown open; beside a previous version's deltas they are folded.
+
+    One query (the latest successful evaluation per test set, file and test set joined); the
+    version's files are prefetched by the review page.
+    """
+    latest = selectors.latest_successful(user=request.user, version=version)
+    present = {f.sha256 for f in version.files.all()}
+    results = []
+    for evaluation in sorted(latest.values(), key=lambda e: (not e.test_set.benchmark, e.test_set.full_name)):
+        result = result_context(evaluation, version.reported_metrics)
+        result["evaluated_file"] = evaluated_file(evaluation, present)
+        results.append(result)
+    return {
+        "review_results": results,
+        "review_results_open": previous is None,
+        "review_task_evaluable": version.model.task in EVALUATED_TASKS,
+    }
+
+
 EVALUATED_TASKS = {"tabular-classification", "tabular-regression"}
 VERSION_TEMPLATES = {"results": "evaluations_app/_version_evaluations.html"}
 MODEL_TEMPLATES = {"results": "evaluations_app/_model_metric_history.html"}
+REVIEW_TEMPLATES = {"results": "evaluations_app/_review_evaluations.html"}

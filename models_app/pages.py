@@ -6,6 +6,11 @@ in its AppConfig.ready(): the templates it fills each slot with, and a function 
 computes their context from the request and the page's objects (the version page passes
 `version`; the model page `model` and `versions`, newest first). The catalog's view merges
 the contexts and the template includes each slot's templates in registration order.
+
+The review page belongs to the review workflow, the top layer, but shows what evaluation
+knows of the version under review; evaluation cannot import the workflow, so the review
+page's slots are registered here too (it passes `version`, `review` and `previous`, the
+latest published version or None).
 """
 
 from collections.abc import Callable
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
-PAGES = ("model", "version")
+PAGES = ("model", "version", "review")
 SLOTS = ("status", "actions", "results", "history")
 PartContext = Callable[..., dict]  # (request, **objects) -> context
 

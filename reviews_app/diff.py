@@ -2,7 +2,9 @@
 review page and its tests need no database.
 
 `version_snapshot()` turns a version (with its model and prefetched files) into plain data;
-`diff_snapshots(old, new)` compares two of them.
+`diff_snapshots(old, new)` compares two of them. `decision_snapshot()` adds what else a
+reviewer reads (the model card, the changelog, framework, tags, visibility), and
+`changes_since(old, new)` compares two of those: what changed since a reviewer decided.
 """
 
 import difflib
@@ -95,3 +97,83 @@ def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> VersionDiff:
         outputs=_compare(old.get("outputs", {}), new.get("outputs", {})),
         files=_compare(old.get("files", {}), new.get("files", {}), same=lambda a, b: a["sha256"] == b["sha256"]),
     )
+
+
+# --- What changed since a reviewer decided on the same version ---
+
+# Long cards are shown in part: a reviewer reads the lines that changed, not a new copy.
+MAX_TEXT_DIFF_LINES = 200
+TEXT_FIELDS = (("card", "Model card"), ("changelog", "Changelog"))
+
+
+def decision_snapshot(version) -> dict[str, Any]:
+    """What the reviewer saw when deciding: the version snapshot, more of the model's
+    metadata, and the card and changelog as text. Reads `version.files.all()`: prefetch it."""
+    model = version.model
+    snapshot = version_snapshot(version)
+    snapshot["metadata"] = {
+        **snapshot["metadata"],
+        "framework": model.framework,
+        "tags": model.tags_text,
+        "visibility": model.visibility,
+    }
+    snapshot["card"] = model.description or ""
+    snapshot["changelog"] = version.changelog or ""
+    return snapshot
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "added", "removed", "context" or "hunk" (an @@ line: where the next lines are)
+    text: str
+
+
+@dataclass(frozen=True)
+class TextChange:
+    name: str
+    label: str
+    lines: list[DiffLine]
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class ChangesSince:
+    """The version against a decision snapshot: the structured diff plus the texts, line by line."""
+
+    versions: VersionDiff
+    texts: list[TextChange] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.versions.is_empty and not self.texts
+
+
+def text_diff(old: str, new: str, *, context: int = 2) -> tuple[list[DiffLine], bool]:
+    """A unified diff of two texts as lines to show, and whether it was cut short."""
+    lines: list[DiffLine] = []
+    raw = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context)
+    for line in raw:
+        if line.startswith(("---", "+++")):
+            continue  # the file headers: both sides are the same field
+        if line.startswith("@@"):
+            kind, text = "hunk", line
+        else:
+            kind, text = {"+": "added", "-": "removed"}.get(line[:1], "context"), line[1:]
+        lines.append(DiffLine(kind, text))
+        if len(lines) >= MAX_TEXT_DIFF_LINES:
+            return lines, True
+    return lines, False
+
+
+def changes_since(old: dict[str, Any], new: dict[str, Any]) -> ChangesSince:
+    """Files (by SHA-256), metadata, parameters, signature, card and changelog of `new`
+    against the snapshot `old` kept when a reviewer decided."""
+    texts = []
+    for name, label in TEXT_FIELDS:
+        before, after = str(old.get(name) or ""), str(new.get(name) or "")
+        if before != after:
+            lines, truncated = text_diff(before, after)
+            if not lines:  # "a" and "a\n": the same lines, different endings
+                lines = [DiffLine("hunk", "Only the line endings changed.")]
+            texts.append(TextChange(name, label, lines, truncated))
+    return ChangesSince(versions=diff_snapshots(old, new), texts=texts)

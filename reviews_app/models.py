@@ -59,6 +59,9 @@ class Review(models.Model):
     # The version and its model's metadata as approved, so later diffs compare against
     # what the reviewer saw, even after the model card or license changed.
     approved_snapshot = models.JSONField(default=dict, blank=True)
+    # What the reviewer saw when deciding, whatever the decision (files, metadata, card,
+    # changelog), so a resubmission shows what changed since that decision.
+    decided_snapshot = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 

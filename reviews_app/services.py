@@ -23,7 +23,7 @@ from models_app.services import lock_version, model_publish_card
 from registry_site.errors import Conflict, DomainError, Forbidden, NotFound
 
 from . import checks
-from .diff import version_snapshot
+from .diff import decision_snapshot, version_snapshot
 from .models import AuditEvent, Decision, Notification, Review, ReviewStatus
 from .tasks import send_notification_emails
 
@@ -191,7 +191,8 @@ def review_decide(
     1. Check the reviewer may decide (reviewers group), then lock the version and the
        review: a second decision finds it closed → 409; never one's own submission.
     2. Check the comment (required to request changes or reject).
-    3. Set the version's status and close the review; approval pins every file's
+    3. Set the version's status and close the review, keeping a snapshot of what was
+       decided on (for "changed since your last review"); approval also pins every file's
        SHA-256, keeps a snapshot of what was approved, for later diffs, and makes the card
        the version carries the model's published card (model_publish_card).
     4. Record the audit event and notify the owner.
@@ -243,8 +244,10 @@ def review_decide(
             raise DomainError("Overriding the scan needs a comment saying why.", field="comment")
     now = timezone.now()
     new_status = _DECISION_STATUS[decision]
+    prefetch_related_objects([version], Prefetch("files", queryset=ModelFile.objects.select_related("blob")))
+    # Whatever the decision, what the reviewer decided on: a resubmission shows what changed since.
+    locked.decided_snapshot = decision_snapshot(version)
     if decision == Decision.APPROVE:
-        prefetch_related_objects([version], Prefetch("files", queryset=ModelFile.objects.select_related("blob")))
         locked.pinned_files = dict(version.files.select_related("blob").values_list("path", "blob_id"))
         locked.approved_snapshot = version_snapshot(version)
         version.published_at = now

@@ -19,11 +19,12 @@ from models_app.cards import version_card
 from models_app.lookups import get_version as _get_version
 from models_app.lookups import version_url as _version_url
 from models_app.models import ModelVersion
+from models_app.pages import page_parts
 from registry_site.errors import Conflict, DomainError, Forbidden, NotFound
 from registry_site.forms import add_domain_error
 
 from . import checks, selectors, services
-from .diff import diff_snapshots, version_snapshot
+from .diff import changes_since, decision_snapshot, diff_snapshots, version_snapshot
 from .forms import AuditFilterForm, DecisionForm, DeprecateForm, QueueFilterForm, SubmitForm
 from .models import AuditEvent, Review
 
@@ -164,7 +165,32 @@ def _review_context(request: HttpRequest, review: Review, form: DecisionForm) ->
         "form": form if may_decide else None,
         "is_own": review.submitted_by_id == user.pk or version.model.owner_id == user.pk,
         "scan_gate_closed": scan_blocked,
+        **_changes_since_last_decision(request, review, version, history),
         **_metric_deltas(request, version, previous, regressions),
+        # Evaluation's part of the page (its own results of the version), through the hook.
+        **page_parts("review", request, version=version, review=review, previous=previous),
+    }
+
+
+def _changes_since_last_decision(
+    request: HttpRequest, review: Review, version: ModelVersion, history: list[Review]
+) -> dict:
+    """On a resubmission: what changed since the last decision on this version, preferring the
+    viewer's own, against the snapshot kept when it was made. An open review compares the
+    version as it is now; a closed one what its own reviewer saw."""
+    earlier = [r for r in history if r.decided_at and (r.created_at, r.pk) < (review.created_at, review.pk)]
+    if not earlier:
+        return {"since": None, "since_review": None}
+    mine = [r for r in earlier if r.reviewer_id == request.user.pk]
+    last = (mine or earlier)[-1]
+    current = decision_snapshot(version) if review.is_open else review.decided_snapshot
+    since = changes_since(last.decided_snapshot, current) if last.decided_snapshot and current else None
+    return {
+        "since": since,
+        "since_review": last,
+        "since_mine": bool(mine),
+        "since_label": f"At #{last.pk}",
+        "since_new_label": "Now" if review.is_open else f"At #{review.pk}",
     }
 
 

@@ -81,6 +81,8 @@ def test_review_page_query_count_does_not_grow_with_files_or_history(
     # published version, its files, the snapshot approved for it, the reviews of the version,
     # its audit events, nav counts; for the verified metric deltas, the latest successful
     # evaluations of each of the two versions; and the checks as they stand now (the files,
-    # the latest run and the latest success of each version on each test set).
+    # the latest run and the latest success of each version on each test set); the
+    # version's own results, for evaluation's part of the page (one query, whatever the
+    # number of test sets: tests/reviews/web/test_review_decide_page.py).
     with django_assert_max_num_queries(18):
         assert reviewer_client.get(reverse("review-detail", args=[review.pk])).status_code == 200
