@@ -107,17 +107,16 @@ TEXT_FIELDS = (("card", "Model card"), ("changelog", "Changelog"))
 
 
 def decision_snapshot(version) -> dict[str, Any]:
-    """What the reviewer saw when deciding: the version snapshot, more of the model's
-    metadata, and the card and changelog as text. Reads `version.files.all()`: prefetch it."""
-    model = version.model
+    """What the reviewer saw when deciding: the version snapshot (the card the version
+    carries), its visibility, and the card and changelog as text, diffed line by line rather
+    than as one metadata value. Reads `version.files.all()`: prefetch it."""
     snapshot = version_snapshot(version)
-    snapshot["metadata"] = {
-        **snapshot["metadata"],
-        "framework": model.framework,
-        "tags": model.tags_text,
-        "visibility": model.visibility,
-    }
-    snapshot["card"] = model.description or ""
+    metadata = dict(snapshot["metadata"])
+    card = metadata.pop("description", "") or ""
+    if isinstance(metadata.get("tags"), list | tuple):
+        metadata["tags"] = " ".join(metadata["tags"])
+    snapshot["metadata"] = {**metadata, "visibility": version.model.visibility}
+    snapshot["card"] = card
     snapshot["changelog"] = version.changelog or ""
     return snapshot
 
