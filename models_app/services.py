@@ -5,15 +5,15 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.postgres.search import SearchVector
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Model, OuterRef, ProtectedError, QuerySet, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 
 from registry_site.errors import Conflict, DomainError, NotFound, full_clean
 
+from . import search
 from .audit import audit
 from .blobs import SHA256_RE, blob_delete, blob_sha256_of, blob_store
 from .formats import DATA_FORMATS, detect_format
@@ -52,17 +52,6 @@ def _set_tags(model: RegisteredModel, names: list[str]) -> None:
     model.tags_text = " ".join(names)
 
 
-def _refresh_search_vector(model_id: int) -> None:
-    if connection.vendor != "postgresql":
-        return
-    RegisteredModel.objects.filter(pk=model_id).update(
-        search_vector=SearchVector("name", weight="A", config="english")
-        + SearchVector("summary", weight="B", config="english")
-        + SearchVector("tags_text", weight="C", config="english")
-        + SearchVector("description", weight="D", config="english")
-    )
-
-
 @transaction.atomic
 def model_create(
     *,
@@ -97,7 +86,7 @@ def model_create(
         raise Conflict(f"You already have a model named '{model.name}'.", code="name_taken") from None
     _set_tags(model, tag_names)
     model.save(update_fields=["tags_text"])
-    _refresh_search_vector(model.pk)
+    search.index_refresh(model)
     return model
 
 
@@ -118,7 +107,7 @@ def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None
     if tags is not None:
         _set_tags(model, normalize_tags(tags))
     model.save()
-    _refresh_search_vector(model.pk)
+    search.index_refresh(model)
     if model.visibility != stored_visibility:
         audit(
             actor=actor, action="model.visibility", model_full_name=model.full_name,
@@ -151,6 +140,7 @@ def model_delete(*, model: RegisteredModel, actor) -> None:
         from_status=locked.visibility, to_status="deleted", data={"versions": statuses},
     )  # fmt: skip
     locked.delete()
+    search.index_remove(model.pk)
 
 
 @transaction.atomic

@@ -1,0 +1,171 @@
+"""Full-text search of the catalog, the same on both databases.
+
+PostgreSQL keeps a weighted `search_vector` on each model (GIN-indexed); SQLite keeps an FTS5
+table (`models_app_registeredmodel_fts`, created by migration 0007), one row per model with
+the model's id as its rowid. Both index the same four fields with the same weights (name A,
+summary B, tags C, card D) and the same words: the text is cut at every run of characters
+that are not letters or digits (so "iris-classifier", "model.onnx" and "v1.2" are words
+apiece on both, where PostgreSQL's parser alone would keep them whole), stemmed (Snowball
+English on PostgreSQL, Porter on SQLite) and stripped of PostgreSQL's English stop words.
+
+A query is cut the same way into words; every word must match, each as a prefix ("classif"
+finds "classifier"); ranking is ts_rank on PostgreSQL and bm25 on SQLite, with the same field
+weights, and a model named exactly what was asked for comes first. User text never reaches
+either query language as syntax: only runs of letters and digits survive, and each is quoted.
+"""
+
+import re
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, F, FloatField, Func, IntegerField, QuerySet, TextField, Value, When
+from django.db.models.expressions import RawSQL
+
+FTS_TABLE = "models_app_registeredmodel_fts"
+FTS_COLUMNS = ("name", "summary", "tags", "description")
+# ts_rank's default weights for A, B, C, D (1.0, 0.4, 0.2, 0.1), as bm25 column weights.
+BM25_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
+# PostgreSQL's english.stop (tsearch_data/english.stop): the words its `english` configuration
+# drops from documents and queries. SQLite drops the same ones, so that a query word means the
+# same on both; tests/models/test_search.py checks the list against the server.
+STOP_WORDS = frozenset(
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she"
+    " her hers herself it its itself they them their theirs themselves what which who whom this that"
+    " these those am is are was were be been being have has had having do does did doing a an the"
+    " and but if or because as until while of at by for with about against between into through"
+    " during before after above below to from up down in out on off over under again further then"
+    " once here there when where why how all any both each few more most other some such no nor not"
+    " only own same so than too very s t can will just don should now".split()
+)
+# A word is a run of letters and digits; everything else (punctuation, "_", symbols) separates.
+WORD_RE = re.compile(r"[^\W_]+")
+# What PostgreSQL turns into spaces before its parser sees the text (letters and digits of every
+# script are kept, as WORD_RE keeps them).
+PUNCTUATION_RE = "[[:punct:][:space:]]+"
+
+
+def words(text: str) -> list[str]:
+    """The lowercased words of `text` that search looks at, stop words dropped, in order."""
+    return [word for word in WORD_RE.findall((text or "").lower()) if word not in STOP_WORDS]
+
+
+def query_words(text: str) -> list[str]:
+    """The distinct words of a query, in order."""
+    return list(dict.fromkeys(words(text)))
+
+
+# --- Keeping the index in step (called by services.py for every write of the four fields) ---
+
+
+def _postgres_text(field: str) -> Func:
+    return Func(
+        F(field), Value(PUNCTUATION_RE), Value(" "), Value("g"), function="regexp_replace", output_field=TextField()
+    )
+
+
+def search_vector() -> SearchVector:
+    """The weighted vector of a model's row, as an expression over its own columns."""
+    return (
+        SearchVector(_postgres_text("name"), weight="A", config="english")
+        + SearchVector(_postgres_text("summary"), weight="B", config="english")
+        + SearchVector(_postgres_text("tags_text"), weight="C", config="english")
+        + SearchVector(_postgres_text("description"), weight="D", config="english")
+    )
+
+
+def index_refresh(model) -> None:
+    """Index the model's name, summary, tags and card as they are on `model` (just saved)."""
+    if connection.vendor == "postgresql":
+        type(model).objects.filter(pk=model.pk).update(search_vector=search_vector())
+    elif connection.vendor == "sqlite":
+        values = [model.name, model.summary, model.tags_text, model.description]
+        with connection.cursor() as cursor:
+            # REPLACE on the rowid: a row left by a model deleted without model_delete (a cascade
+            # from its owner) cannot outlive the id's next use.
+            cursor.execute(
+                f"INSERT OR REPLACE INTO {FTS_TABLE} (rowid, {', '.join(FTS_COLUMNS)}) VALUES (%s, %s, %s, %s, %s)",
+                [model.pk, *(" ".join(words(value)) for value in values)],
+            )
+
+
+def index_remove(model_id: int) -> None:
+    """Drop a deleted model's row (on PostgreSQL the vector went with the model's row)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [model_id])
+
+
+def index_rebuild(model_class) -> None:
+    """Index every model again (migration 0007; after a bulk load that bypassed the services)."""
+    if connection.vendor == "postgresql":
+        model_class.objects.update(search_vector=search_vector())
+    elif connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        rows = model_class.objects.only("pk", "name", "summary", "tags_text", "description").order_by("pk")
+        for model in rows.iterator(chunk_size=1000):
+            index_refresh(model)
+
+
+# --- Searching ---
+
+
+class _Bm25(Func):
+    """-bm25() of the model's FTS5 row for the MATCH expression: larger is a better match.
+
+    A correlated subquery rather than a join, so that the outer query keeps its shape (the
+    facet and count queries take it as a subquery, and the model's id is relabelled there)."""
+
+    output_field = FloatField()
+
+    def __init__(self, match: str) -> None:
+        super().__init__(Value(match), F("pk"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        match_sql, match_params = compiler.compile(self.source_expressions[0])
+        pk_sql, pk_params = compiler.compile(self.source_expressions[1])
+        weights = ", ".join(str(weight) for weight in BM25_WEIGHTS)
+        sql = (
+            f"(SELECT -bm25({FTS_TABLE}, {weights}) FROM {FTS_TABLE}"
+            f" WHERE {FTS_TABLE} MATCH {match_sql} AND {FTS_TABLE}.rowid = {pk_sql})"
+        )
+        return sql, (*match_params, *pk_params)
+
+
+def fts5_match(terms: list[str]) -> str:
+    """`"iris"* AND "classifier"*`: each word a quoted prefix (a quote inside is doubled, though
+    words hold only letters and digits), so no operator, column filter or NEAR can get in."""
+    return " AND ".join('"{}"*'.format(term.replace('"', '""')) for term in terms)
+
+
+def tsquery(terms: list[str]) -> str:
+    """`'iris':* & 'classifier':*` for to_tsquery: each word a quoted prefix lexeme."""
+    return " & ".join("'{}':*".format(term.replace("'", "''").replace("\\", "\\\\")) for term in terms)
+
+
+def search(queryset: QuerySet, text: str) -> QuerySet:
+    """The models matching every word of `text`, annotated with `relevance` (higher is better)
+    and `name_match` (1 for a model named what was asked for, spaces read as '-')."""
+    terms = query_words(text)
+    if not terms:
+        # Only punctuation or stop words: nothing to look for (annotated, so it sorts as a search).
+        return queryset.annotate(relevance=Value(0.0), name_match=Value(0)).none()
+    if connection.vendor == "postgresql":
+        query = SearchQuery(tsquery(terms), search_type="raw", config="english")
+        queryset = queryset.filter(search_vector=query).annotate(
+            # Normalization 1 divides by 1 + log(the document's length): like bm25, a word in a
+            # short card counts for more than in a long one.
+            relevance=SearchRank(F("search_vector"), query, normalization=Value(1))
+        )
+    elif connection.vendor == "sqlite":
+        match = fts5_match(terms)
+        queryset = queryset.filter(
+            pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
+        ).annotate(relevance=_Bm25(match))
+    else:
+        raise NotImplementedError(f"Search is built for PostgreSQL and SQLite, not {connection.vendor}.")
+    # "Iris classifier" and "IRIS-classifier" both name iris-classifier (names are lowercase).
+    name = "-".join(text.lower().split())
+    return queryset.annotate(
+        name_match=Case(When(name=name, then=Value(1)), default=Value(0), output_field=IntegerField())
+    )
