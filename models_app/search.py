@@ -17,12 +17,26 @@ either query language as syntax: only runs of letters and digits survive, and ea
 import re
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Case, F, FloatField, Func, IntegerField, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
 
 FTS_TABLE = "models_app_registeredmodel_fts"
 FTS_COLUMNS = ("name", "summary", "tags", "description")
+CREATE_FTS_TABLE = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5({', '.join(FTS_COLUMNS)}, "
+    # Porter stemming over Unicode words; diacritics kept, as PostgreSQL's `english` keeps them.
+    "tokenize = 'porter unicode61 remove_diacritics 0', "
+    # Every query word is a prefix: index the 2- and 3-letter prefixes for the short ones.
+    "prefix = '2 3')"
+)
+# A deleted model's row goes with it, however it is deleted (model_delete, a cascade from its
+# owner, a test's flush). SQLite drops a table's triggers when Django remakes the table for a
+# later migration, so index_repair() creates it again after every migrate.
+CREATE_DELETE_TRIGGER = (
+    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_delete AFTER DELETE ON models_app_registeredmodel "
+    f"BEGIN DELETE FROM {FTS_TABLE} WHERE rowid = OLD.id; END"
+)
 # ts_rank's default weights for A, B, C, D (1.0, 0.4, 0.2, 0.1), as bm25 column weights.
 BM25_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
 # PostgreSQL's english.stop (tsearch_data/english.stop): the words its `english` configuration
@@ -88,11 +102,15 @@ def index_refresh(model) -> None:
             )
 
 
-def index_remove(model_id: int) -> None:
-    """Drop a deleted model's row (on PostgreSQL the vector went with the model's row)."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [model_id])
+def index_repair(*, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """After every migrate (post_migrate): once migration 0007 made the SQLite index, its delete
+    trigger is there, and no row is left for a model that went while it was not."""
+    database = connections[using]
+    if database.vendor != "sqlite" or FTS_TABLE not in database.introspection.table_names():
+        return
+    with database.cursor() as cursor:
+        cursor.execute(CREATE_DELETE_TRIGGER)
+        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid NOT IN (SELECT id FROM models_app_registeredmodel)")
 
 
 def index_rebuild(model_class) -> None:

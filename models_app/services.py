@@ -139,8 +139,7 @@ def model_delete(*, model: RegisteredModel, actor) -> None:
         actor=actor, action="model.delete", model_full_name=locked.full_name,
         from_status=locked.visibility, to_status="deleted", data={"versions": statuses},
     )  # fmt: skip
-    locked.delete()
-    search.index_remove(model.pk)
+    locked.delete()  # the search index's row goes with it (search.CREATE_DELETE_TRIGGER)
 
 
 @transaction.atomic

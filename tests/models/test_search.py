@@ -4,6 +4,7 @@ PostgreSQL), through the API and the catalog page alike; and the index kept in s
 writer of a model's name, summary, tags and card."""
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
@@ -306,3 +307,19 @@ def test_the_stop_words_are_postgresqls():
         assert cursor.fetchone()[0] == ""  # every one of ours is one of PostgreSQL's
         cursor.execute("SELECT to_tsvector('english', %s)::text", ["iris classifier wine forest"])
         assert cursor.fetchone()[0] != ""
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 table is SQLite's")
+def test_the_delete_trigger_comes_back_after_a_migrate_that_dropped_it(owner, api):
+    model = make_model(owner, "iris-classifier")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER {search.FTS_TABLE}_delete")  # as a remake of the table would
+    RegisteredModel.objects.filter(pk=model.pk).delete()  # gone without its index row
+    assert _index_rows(model.pk) == 1
+
+    call_command("migrate", verbosity=0)
+
+    assert _index_rows(model.pk) == 0
+    other = make_model(owner, "wine-forest", summary="", description="", tags=[])
+    RegisteredModel.objects.filter(pk=other.pk).delete()
+    assert _index_rows(other.pk) == 0
