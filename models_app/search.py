@@ -3,7 +3,7 @@
 PostgreSQL keeps a weighted `search_vector` on each model (GIN-indexed); SQLite keeps an FTS5
 table (`models_app_registeredmodel_fts`, created by migration 0007), one row per model with
 the model's id as its rowid. Both index the same four fields with the same weights (name A,
-summary B, tags C, card D) and the same words: the text is cut at every run of characters
+summary B, tags C with the task's and framework's words, card D) and the same words: the text is cut at every run of characters
 that are not letters or digits (so "iris-classifier", "model.onnx" and "v1.2" are words
 apiece on both, where PostgreSQL's parser alone would keep them whole), stemmed (Snowball
 English on PostgreSQL, Porter on SQLite) and stripped of PostgreSQL's English stop words.
@@ -20,6 +20,9 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Case, F, FloatField, Func, IntegerField, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
+
+from .models import NAME_RE
 
 FTS_TABLE = "models_app_registeredmodel_fts"
 FTS_COLUMNS = ("name", "summary", "tags", "description")
@@ -51,6 +54,27 @@ STOP_WORDS = frozenset(
     " once here there when where why how all any both each few more most other some such no nor not"
     " only own same so than too very s t can will just don should now".split()
 )
+# The words a model's task and framework add to its tags (weight C): the label, and the noun
+# people search for ("classifier" does not share a stem with "classification").
+TASK_WORDS = {
+    "image-classification": "image classification classifier",
+    "object-detection": "object detection detector",
+    "image-segmentation": "image segmentation",
+    "text-classification": "text classification classifier",
+    "sentiment-analysis": "sentiment analysis classifier",
+    "translation": "translation translator",
+    "tabular-classification": "tabular classification classifier",
+    "tabular-regression": "tabular regression regressor",
+    "recommendation": "recommendation recommender",
+    "anomaly-detection": "anomaly detection detector",
+}
+FRAMEWORK_WORDS = {
+    "scikit-learn": "scikit-learn sklearn",
+    "pytorch": "pytorch torch",
+    "tensorflow": "tensorflow",
+    "onnx": "onnx",
+    "xgboost": "xgboost",
+}
 # A word is a run of letters and digits; everything else (punctuation, "_", symbols) separates.
 WORD_RE = re.compile(r"[^\W_]+")
 # What PostgreSQL turns into spaces before its parser sees the text (letters and digits of every
@@ -71,18 +95,32 @@ def query_words(text: str) -> list[str]:
 # --- Keeping the index in step (called by services.py for every write of the four fields) ---
 
 
-def _postgres_text(field: str) -> Func:
+def _postgres_text(field: str | Func) -> Func:
     return Func(
-        F(field), Value(PUNCTUATION_RE), Value(" "), Value("g"), function="regexp_replace", output_field=TextField()
+        F(field) if isinstance(field, str) else field,
+        Value(PUNCTUATION_RE),
+        Value(" "),
+        Value("g"),
+        function="regexp_replace",
+        output_field=TextField(),
     )
+
+
+def _choice_words(field: str, words_of: dict[str, str]) -> Case:
+    whens = [When(**{field: value}, then=Value(text)) for value, text in words_of.items()]
+    return Case(*whens, default=Value(""), output_field=TextField())
 
 
 def search_vector() -> SearchVector:
     """The weighted vector of a model's row, as an expression over its own columns."""
+    labels = Concat(
+        F("tags_text"), Value(" "), _choice_words("task", TASK_WORDS), Value(" "),
+        _choice_words("framework", FRAMEWORK_WORDS), output_field=TextField(),
+    )  # fmt: skip
     return (
         SearchVector(_postgres_text("name"), weight="A", config="english")
         + SearchVector(_postgres_text("summary"), weight="B", config="english")
-        + SearchVector(_postgres_text("tags_text"), weight="C", config="english")
+        + SearchVector(_postgres_text(labels), weight="C", config="english")
         + SearchVector(_postgres_text("description"), weight="D", config="english")
     )
 
@@ -92,7 +130,8 @@ def index_refresh(model) -> None:
     if connection.vendor == "postgresql":
         type(model).objects.filter(pk=model.pk).update(search_vector=search_vector())
     elif connection.vendor == "sqlite":
-        values = [model.name, model.summary, model.tags_text, model.description]
+        labels = " ".join([model.tags_text, TASK_WORDS.get(model.task, ""), FRAMEWORK_WORDS.get(model.framework, "")])
+        values = [model.name, model.summary, labels, model.description]
         with connection.cursor() as cursor:
             # REPLACE on the rowid: a row left by a model deleted without model_delete (a cascade
             # from its owner) cannot outlive the id's next use.
@@ -120,7 +159,8 @@ def index_rebuild(model_class) -> None:
     elif connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
-        rows = model_class.objects.only("pk", "name", "summary", "tags_text", "description").order_by("pk")
+        fields = ("pk", "name", "summary", "tags_text", "task", "framework", "description")
+        rows = model_class.objects.only(*fields).order_by("pk")
         for model in rows.iterator(chunk_size=1000):
             index_refresh(model)
 
@@ -156,9 +196,9 @@ def fts5_match(terms: list[str]) -> str:
     return " AND ".join('"{}"*'.format(term.replace('"', '""')) for term in terms)
 
 
-def tsquery(terms: list[str]) -> str:
+def tsquery(terms: list[str], operator: str = "&") -> str:
     """`'iris':* & 'classifier':*` for to_tsquery: each word a quoted prefix lexeme."""
-    return " & ".join("'{}':*".format(term.replace("'", "''").replace("\\", "\\\\")) for term in terms)
+    return f" {operator} ".join("'{}':*".format(term.replace("'", "''").replace("\\", "\\\\")) for term in terms)
 
 
 def search(queryset: QuerySet, text: str) -> QuerySet:
@@ -170,10 +210,13 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
         return queryset.annotate(relevance=Value(0.0), name_match=Value(0)).none()
     if connection.vendor == "postgresql":
         query = SearchQuery(tsquery(terms), search_type="raw", config="english")
+        # Ranked by the same words joined with |: ts_rank scores an & query by how close its
+        # words stand, an | query by how often and where each occurs, as bm25 does. Normalization
+        # 1 divides by 1 + log(the document's length): like bm25, a word in a short card counts
+        # for more than in a long one.
+        words_query = SearchQuery(tsquery(terms, "|"), search_type="raw", config="english")
         queryset = queryset.filter(search_vector=query).annotate(
-            # Normalization 1 divides by 1 + log(the document's length): like bm25, a word in a
-            # short card counts for more than in a long one.
-            relevance=SearchRank(F("search_vector"), query, normalization=Value(1))
+            relevance=SearchRank(F("search_vector"), words_query, normalization=Value(1))
         )
     elif connection.vendor == "sqlite":
         match = fts5_match(terms)
@@ -184,6 +227,8 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
         raise NotImplementedError(f"Search is built for PostgreSQL and SQLite, not {connection.vendor}.")
     # "Iris classifier" and "IRIS-classifier" both name iris-classifier (names are lowercase).
     name = "-".join(text.lower().split())
-    return queryset.annotate(
-        name_match=Case(When(name=name, then=Value(1)), default=Value(0), output_field=IntegerField())
-    )
+    if re.fullmatch(NAME_RE, name):
+        name_match = Case(When(name=name, then=Value(1)), default=Value(0), output_field=IntegerField())
+    else:
+        name_match = Value(0, output_field=IntegerField())  # no model can have that name
+    return queryset.annotate(name_match=name_match)

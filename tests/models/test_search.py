@@ -7,6 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models_app import search, services
 from models_app.models import RegisteredModel, VersionStatus
@@ -18,6 +20,7 @@ from .web.test_admin import ADMIN, form_of, post
 pytestmark = pytest.mark.django_db
 
 # (name, summary, tags, card, downloads): the demo data's shape, with the words each query needs.
+# Every model is a scikit-learn tabular classifier but for those in TASKS.
 CATALOG = [
     (
         "iris-classifier",
@@ -76,6 +79,7 @@ QUERIES = [
     # One word: in the name (A) over the summary (B) over the card (D).
     ("iris", ["iris-classifier"]),
     ("classifier", ["iris-classifier", "wine-forest", "breast-cancer-svm"]),
+    ("classifiers", ["iris-classifier", "wine-forest", "breast-cancer-svm"]),
     ("forest", ["wine-forest", "tumour-outliers"]),
     # Two words, both must match, in any field; the exact name first.
     ("Iris classifier", ["iris-classifier"]),
@@ -91,6 +95,11 @@ QUERIES = [
     ("perc", ["digits-mlp"]),
     ("predicting", ["diabetes-ridge"]),
     ("tumours", ["tumour-outliers", "breast-cancer-svm"]),
+    # The task and the framework count as tags: "classifier" finds what has no such word.
+    ("regressor", ["diabetes-ridge"]),
+    ("anomaly detector", ["tumour-outliers"]),
+    ("pytorch", ["sentiment-bert"]),
+    ("sklearn classifier", ["iris-classifier", "wine-forest", "breast-cancer-svm", "digits-mlp"]),
     # A tag, and a tag three models share (the shortest card and summary first).
     ("vision", ["digits-mlp"]),
     ("medical", ["tumour-outliers", "diabetes-ridge", "breast-cancer-svm"]),
@@ -121,11 +130,18 @@ QUERIES = [
 ]
 
 
+TASKS = {
+    "diabetes-ridge": {"task": "tabular-regression"},
+    "tumour-outliers": {"task": "anomaly-detection"},
+    "sentiment-bert": {"task": "sentiment-analysis", "framework": "pytorch"},
+}
+
+
 @pytest.fixture
 def catalog(owner, outsider):
     for index, (name, summary, tags, card, downloads) in enumerate(CATALOG):
         model = make_model(
-            owner if index % 2 else outsider, name, summary=summary, tags=tags, description=card
+            owner if index % 2 else outsider, name, summary=summary, tags=tags, description=card, **TASKS.get(name, {})
         )  # fmt: skip
         # Published, so that the catalog shows them to anyone, whatever it hides.
         make_version(model, "1.0.0", status=VersionStatus.PUBLISHED)
@@ -158,17 +174,16 @@ def test_the_catalog_page_answers_as_the_api_does(client, api, catalog):
 
 def test_relevance_is_the_default_order_of_a_search_and_the_others_still_sort(api, catalog):
     assert api_names(api, "classifier") == api_names(api, "classifier", ordering="relevance")
-    assert api_names(api, "classifier", ordering="name") == ["breast-cancer-svm", "iris-classifier", "wine-forest"]
-    assert api_names(api, "classifier", ordering="downloads") == ["wine-forest", "iris-classifier", "breast-cancer-svm"]
-    assert api_names(api, "classifier", ordering="-name") == ["wine-forest", "iris-classifier", "breast-cancer-svm"]
+    everyone = ["breast-cancer-svm", "digits-mlp", "iris-classifier", "sentiment-bert", "wine-forest"]
+    assert api_names(api, "classifier", ordering="name") == everyone
+    assert api_names(api, "classifier", ordering="-name") == everyone[::-1]
+    assert api_names(api, "classifier", ordering="downloads") == [
+        "wine-forest", "iris-classifier", "breast-cancer-svm", "digits-mlp", "sentiment-bert",
+    ]  # fmt: skip
 
 
 def test_a_search_combines_with_the_filters(api, catalog):
-    assert api_names(api, "medical", task="tabular-classification") == [
-        "tumour-outliers",
-        "diabetes-ridge",
-        "breast-cancer-svm",
-    ]  # make_model's default task
+    assert api_names(api, "medical", task="tabular-classification") == ["breast-cancer-svm"]
     assert api_names(api, "classifier", tag="svm") == ["breast-cancer-svm"]
     assert api_names(api, "classifier", owner="olivia") == ["wine-forest"]
 
@@ -323,3 +338,9 @@ def test_the_delete_trigger_comes_back_after_a_migrate_that_dropped_it(owner, ap
     other = make_model(owner, "wine-forest", summary="", description="", tags=[])
     RegisteredModel.objects.filter(pk=other.pk).delete()
     assert _index_rows(other.pk) == 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=60))
+def test_no_text_makes_the_search_fail(text):
+    assert isinstance(list(search.search(RegisteredModel.objects.all(), text)), list)
