@@ -22,7 +22,7 @@ from django.db.models import Case, F, FloatField, Func, IntegerField, QuerySet, 
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 
-from .models import NAME_RE
+from .models import NAME_RE, RegisteredModel
 
 FTS_TABLE = "models_app_registeredmodel_fts"
 FTS_COLUMNS = ("name", "summary", "tags", "description")
@@ -125,20 +125,30 @@ def search_vector() -> SearchVector:
     )
 
 
-def index_refresh(model) -> None:
-    """Index the model's name, summary, tags and card as they are on `model` (just saved)."""
+INDEXED_FIELDS = ("pk", "name", "summary", "tags_text", "task", "framework", "description")
+
+
+def index_refresh(model_id: int) -> None:
+    """Index the model's name, summary, tags and card as its row holds them now (so a caller
+    that changed the row with update() needs no fresh instance)."""
+    rows = RegisteredModel.objects.filter(pk=model_id)
     if connection.vendor == "postgresql":
-        type(model).objects.filter(pk=model.pk).update(search_vector=search_vector())
+        rows.update(search_vector=search_vector())
     elif connection.vendor == "sqlite":
-        labels = " ".join([model.tags_text, TASK_WORDS.get(model.task, ""), FRAMEWORK_WORDS.get(model.framework, "")])
-        values = [model.name, model.summary, labels, model.description]
-        with connection.cursor() as cursor:
-            # REPLACE on the rowid: a row left by a model deleted without model_delete (a cascade
-            # from its owner) cannot outlive the id's next use.
-            cursor.execute(
-                f"INSERT OR REPLACE INTO {FTS_TABLE} (rowid, {', '.join(FTS_COLUMNS)}) VALUES (%s, %s, %s, %s, %s)",
-                [model.pk, *(" ".join(words(value)) for value in values)],
-            )
+        for row in rows.values_list(*INDEXED_FIELDS):
+            _sqlite_index_row(*row)
+
+
+def _sqlite_index_row(pk, name, summary, tags_text, task, framework, description) -> None:
+    labels = " ".join([tags_text, TASK_WORDS.get(task, ""), FRAMEWORK_WORDS.get(framework, "")])
+    values = [name, summary, labels, description]
+    with connection.cursor() as cursor:
+        # REPLACE on the rowid: a row left by a model that went while the delete trigger was
+        # missing cannot outlive the id's next use.
+        cursor.execute(
+            f"INSERT OR REPLACE INTO {FTS_TABLE} (rowid, {', '.join(FTS_COLUMNS)}) VALUES (%s, %s, %s, %s, %s)",
+            [pk, *(" ".join(words(value)) for value in values)],
+        )
 
 
 def index_repair(*, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
@@ -159,10 +169,8 @@ def index_rebuild(model_class) -> None:
     elif connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
-        fields = ("pk", "name", "summary", "tags_text", "task", "framework", "description")
-        rows = model_class.objects.only(*fields).order_by("pk")
-        for model in rows.iterator(chunk_size=1000):
-            index_refresh(model)
+        for row in model_class.objects.order_by("pk").values_list(*INDEXED_FIELDS).iterator(chunk_size=1000):
+            _sqlite_index_row(*row)
 
 
 # --- Searching ---

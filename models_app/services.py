@@ -52,6 +52,11 @@ def _set_tags(model: RegisteredModel, names: list[str]) -> None:
     model.tags_text = " ".join(names)
 
 
+def _refresh_search_vector(model_id: int) -> None:
+    """The model's row in the search index, on either database (models_app/search.py)."""
+    search.index_refresh(model_id)
+
+
 @transaction.atomic
 def model_create(
     *,
@@ -86,7 +91,7 @@ def model_create(
         raise Conflict(f"You already have a model named '{model.name}'.", code="name_taken") from None
     _set_tags(model, tag_names)
     model.save(update_fields=["tags_text"])
-    search.index_refresh(model)
+    _refresh_search_vector(model.pk)
     return model
 
 
@@ -107,7 +112,7 @@ def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None
     if tags is not None:
         _set_tags(model, normalize_tags(tags))
     model.save()
-    search.index_refresh(model)
+    _refresh_search_vector(model.pk)
     if model.visibility != stored_visibility:
         audit(
             actor=actor, action="model.visibility", model_full_name=model.full_name,
