@@ -1,11 +1,9 @@
 """The catalog's search, filters and sorting: one FilterSet for the pages and the API."""
 
 import django_filters
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from .models import Framework, License, RegisteredModel, Task
+from .search import search
 
 ORDERINGS = {
     "relevance": None,
@@ -50,31 +48,7 @@ class ModelFilter(django_filters.FilterSet):
         return queryset.filter(tags__name=value.strip().lower()) if value else queryset
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        if connection.vendor == "postgresql":
-            query = SearchQuery(value, search_type="websearch", config="english")
-            return queryset.filter(Q(search_vector=query) | Q(name__icontains=value)).annotate(
-                relevance=SearchRank(F("search_vector"), query)
-                + Case(When(name__iexact=value, then=Value(1.0)), default=Value(0.0))
-            )
-        # SQLite: substring matching, ranked by where the match is (name, summary, tags, card).
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(summary__icontains=value)
-            | Q(tags_text__icontains=value)
-            | Q(description__icontains=value)
-        ).annotate(
-            relevance=Case(
-                When(name__iexact=value, then=Value(8)),
-                When(name__icontains=value, then=Value(4)),
-                When(summary__icontains=value, then=Value(2)),
-                When(tags_text__icontains=value, then=Value(2)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
+        return search(queryset, value) if value.strip() else queryset
 
     def filter_ordering(self, queryset, name, value):
         return queryset  # applied in `qs`, after the search has annotated relevance
@@ -86,6 +60,6 @@ class ModelFilter(django_filters.FilterSet):
         searching = bool((self.form.cleaned_data.get("q") or "").strip()) if self.form.is_valid() else False
         if not ordering or ordering == "relevance":
             if searching:
-                return queryset.order_by("-relevance", "-download_count", "pk")
+                return queryset.order_by("-name_match", "-relevance", "-download_count", "pk")
             return queryset.order_by("-download_count", "-updated_at", "pk")
         return queryset.order_by(*ORDERINGS[ordering], "pk")

@@ -101,7 +101,8 @@ class RegisteredModel(models.Model):
     download_count = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Filled on PostgreSQL only (weighted name, summary, tags, card); unused on SQLite.
+    # Filled on PostgreSQL only (weighted name, summary, tags, card); SQLite has an FTS5 table
+    # instead. Both are kept by models_app/search.py.
     search_vector = SearchVectorField(null=True, editable=False)
     # The review promise (models_app/cards.py): the columns above are the published card;
     # the owner's edits since the last approval wait here, and a model without a published

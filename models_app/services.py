@@ -5,15 +5,15 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.postgres.search import SearchVector
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Model, OuterRef, ProtectedError, QuerySet, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 
 from registry_site.errors import Conflict, DomainError, NotFound, full_clean
 
+from . import search
 from .audit import audit
 from .blobs import SHA256_RE, blob_delete, blob_sha256_of, blob_store
 from .cards import TEXT_FIELDS, Card, published_card, version_card, working_card
@@ -54,14 +54,8 @@ def _set_tags(model: RegisteredModel, names: list[str]) -> None:
 
 
 def _refresh_search_vector(model_id: int) -> None:
-    if connection.vendor != "postgresql":
-        return
-    RegisteredModel.objects.filter(pk=model_id).update(
-        search_vector=SearchVector("name", weight="A", config="english")
-        + SearchVector("summary", weight="B", config="english")
-        + SearchVector("tags_text", weight="C", config="english")
-        + SearchVector("description", weight="D", config="english")
-    )
+    """The model's row in the search index, on either database (models_app/search.py)."""
+    search.index_refresh(model_id)
 
 
 @transaction.atomic
@@ -204,7 +198,7 @@ def model_delete(*, model: RegisteredModel, actor) -> None:
         actor=actor, action="model.delete", model_full_name=locked.full_name,
         from_status=locked.visibility, to_status="deleted", data={"versions": statuses},
     )  # fmt: skip
-    locked.delete()
+    locked.delete()  # the search index's row goes with it (search.CREATE_DELETE_TRIGGER)
 
 
 @transaction.atomic
