@@ -12,9 +12,9 @@ from django.db.models import Exists, F, Model, OuterRef, ProtectedError, QuerySe
 from django.utils import timezone
 from django.utils.text import slugify
 
+from registry_site.audit import audit
 from registry_site.errors import Conflict, DomainError, NotFound, full_clean
 
-from .audit import audit
 from .blobs import SHA256_RE, blob_delete, blob_sha256_of, blob_store
 from .formats import DATA_FORMATS, detect_format
 from .models import Blob, ModelFile, ModelVersion, RegisteredModel, ScanStatus, Tag, VersionStatus
@@ -75,7 +75,9 @@ def model_create(
     description: str = "",
     tags: list[str] | None = None,
     visibility: str = "public",
+    actor=None,
 ) -> RegisteredModel:
+    """Register a model; `actor` is who did it (its owner unless given: staff, a script)."""
     model = RegisteredModel(
         owner=owner,
         name=(name or "").strip(),
@@ -98,20 +100,28 @@ def model_create(
     _set_tags(model, tag_names)
     model.save(update_fields=["tags_text"])
     _refresh_search_vector(model.pk)
+    audit(
+        actor=actor if actor is not None else owner, action="model.create", model_full_name=model.full_name,
+        to_status=model.visibility, data={"task": model.task, "framework": model.framework, "license": model.license},
+    )  # fmt: skip
     return model
+
+
+def field_changes(before: dict, after: dict) -> dict:
+    """{field: {"from": old, "to": new}} for the fields whose value changed: an event's what."""
+    return {name: {"from": before.get(name), "to": value} for name, value in after.items() if before.get(name) != value}
 
 
 @transaction.atomic
 def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None, **fields: Any) -> RegisteredModel:
     """Change a model's card and metadata (the admin's edits too, so the tags and the search
-    fields stay in step); a change of visibility is recorded in the audit trail."""
+    fields stay in step). A change of visibility is one audit event (`model.visibility`), any
+    other change another (`model.update`, with each field's from and to)."""
     unknown = set(fields) - set(MODEL_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     # Read under the row lock: the audit's "from" is what was stored, not this instance's value.
-    stored_visibility = (
-        RegisteredModel.objects.select_for_update().values_list("visibility", flat=True).get(pk=model.pk)
-    )
+    stored = RegisteredModel.objects.select_for_update().values(*MODEL_FIELDS, "tags_text").get(pk=model.pk)
     for field, value in fields.items():
         setattr(model, field, value)
     full_clean(model, exclude=["owner", "name"])
@@ -119,11 +129,17 @@ def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None
         _set_tags(model, normalize_tags(tags))
     model.save()
     _refresh_search_vector(model.pk)
-    if model.visibility != stored_visibility:
+    if model.visibility != stored["visibility"]:
         audit(
             actor=actor, action="model.visibility", model_full_name=model.full_name,
-            from_status=stored_visibility, to_status=model.visibility,
+            from_status=stored["visibility"], to_status=model.visibility,
         )  # fmt: skip
+    after = {field: getattr(model, field) for field in MODEL_FIELDS if field != "visibility"}
+    changes = field_changes(stored, after)
+    if model.tags_text != stored["tags_text"]:
+        changes["tags"] = {"from": stored["tags_text"].split(), "to": model.tags_text.split()}
+    if changes:
+        audit(actor=actor, action="model.update", model_full_name=model.full_name, data={"changes": changes})
     return model
 
 
@@ -205,6 +221,7 @@ def version_create(
     except IntegrityError:
         raise Conflict(f"Version {parsed.text} already exists for {model.full_name}.", code="version_exists") from None
     RegisteredModel.objects.filter(pk=model.pk).update(updated_at=instance.created_at)
+    audit(actor=created_by, action="version.create", version=instance, to_status=instance.status)
     return instance
 
 
@@ -291,19 +308,24 @@ def _lock_editable_version(version: ModelVersion) -> ModelVersion:
 
 
 @transaction.atomic
-def version_update(*, version: ModelVersion, **fields: Any) -> ModelVersion:
+def version_update(*, version: ModelVersion, actor, **fields: Any) -> ModelVersion:
+    """Change a draft's metadata; the changed fields are one audit event, with from and to."""
     unknown = set(fields) - set(VERSION_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     locked = _lock_editable_version(version)
+    before = {field: getattr(locked, field) for field in fields}
     for field, value in fields.items():
         setattr(locked, field, value)
     _validate_version_data(locked)
     locked.save()
+    changes = field_changes(before, fields)
+    if changes:
+        audit(actor=actor, action="version.update", version=locked, data={"changes": changes})
     return locked
 
 
-def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None) -> ModelFile:
+def file_upload(*, version: ModelVersion, uploaded_file, actor, path: str | None = None) -> ModelFile:
     """Store an uploaded file in a draft version.
 
     1. Check the path (display text only) and that the version takes files.
@@ -341,6 +363,10 @@ def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None
                 f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists"
             ) from None
         ModelVersion.objects.filter(pk=locked.pk).update(updated_at=model_file.created_at)
+        audit(
+            actor=actor, action="file.upload", version=locked,
+            data={"path": display_path, "sha256": sha256, "size": size, "format": blob.format},
+        )  # fmt: skip
         transaction.on_commit(lambda: file_uploaded.send(sender=ModelFile, file_id=model_file.pk))
     return model_file
 
@@ -357,9 +383,12 @@ def _initial_scan(file_format: str) -> dict:
 
 
 @transaction.atomic
-def file_delete(*, model_file: ModelFile) -> None:
+def file_delete(*, model_file: ModelFile, actor) -> None:
     """Remove a file from a draft; its blob is collected later if nothing else uses it."""
-    _lock_editable_version(model_file.version)
+    locked = _lock_editable_version(model_file.version)
+    audit(
+        actor=actor, action="file.delete", version=locked, data={"path": model_file.path, "sha256": model_file.blob_id}
+    )
     model_file.delete()
 
 

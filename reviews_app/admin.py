@@ -8,8 +8,7 @@ class ReviewAdmin(admin.ModelAdmin):
     """Read-only: decisions are made on the review page, where the four-eyes rule applies."""
 
     list_display = [
-        "pk",
-        "version",
+        "__str__",
         "status",
         "decision",
         "submitted_by_username",
@@ -61,6 +60,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "verb", "message", "read_at", "emailed_at"]
+    list_select_related = ["user"]
     list_filter = ["verb", "read_at"]
     search_fields = ["user__username", "message"]
     raw_id_fields = ["user"]

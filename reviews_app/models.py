@@ -76,7 +76,7 @@ class Review(models.Model):
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
-        return f"Review #{self.pk} of {self.version_id}"
+        return f"Review #{self.pk} of {self.version}"  # Review #3 of alice/iris-classifier 1.1.0
 
     @property
     def is_open(self) -> bool:
@@ -127,7 +127,8 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["action", "created_at"]), models.Index(fields=["actor_username", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username or 'system'} {self.action}"
+        subject = f"{self.model_full_name} {self.version_label}".strip() or self.data.get("name", "")
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username or 'system'} {self.action} {subject}".strip()
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
@@ -152,4 +153,4 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"])]
 
     def __str__(self) -> str:
-        return self.message
+        return f"To {self.user}: {self.message}"
