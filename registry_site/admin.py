@@ -113,9 +113,10 @@ class AuditedAdmin:
         origin = current_origin()
         mark = getattr(request, "_admin_audit_mark", 0)
         # Events since the last object this request logged belong to this one's save.
-        if origin is None or origin.recorded == mark:
-            data = {**_object_data(obj), **{key: value for key, value in details.items() if value}}
-            audit(actor=request.user, action=action, data=data)
+        changed = {key: value for key, value in details.items() if value}
+        # A save that changed nothing (a read-only page posted back) is no change to record.
+        if (origin is None or origin.recorded == mark) and (changed or action == "admin.add"):
+            audit(actor=request.user, action=action, data={**_object_data(obj), **changed})
         request._admin_audit_mark = origin.recorded if origin is not None else 0
 
     def _audit_deleted(self, request, deleted: list[dict]) -> None:
