@@ -152,6 +152,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return [field.name for field in ModelVersion._meta.fields]
         return self.readonly_fields
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # What was (or is being) reviewed is shown, not offered for editing: a view-only page.
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+
     def has_delete_permission(self, request, obj=None) -> bool:
         # Only a draft (or one sent back for changes) goes; what was reviewed stays on the record.
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
@@ -194,6 +198,9 @@ class ModelFileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # files come through the upload, which stores, hashes and scans them
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.version.is_editable)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return super().has_delete_permission(request, obj) and (obj is None or obj.version.is_editable)

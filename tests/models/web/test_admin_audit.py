@@ -65,6 +65,7 @@ def test_a_frozen_versions_page_has_no_editable_field_and_no_delete(admin_client
     assert editable == []
     assert "files-0-DELETE" not in fields and fields["files-MAX_NUM_FORMS"] == ["0"]
     assert f"/admin/models_app/modelversion/{version.pk}/delete/" not in page
+    assert 'name="_save"' not in page and 'name="_continue"' not in page  # view-only: nothing to save
     assert admin_client.post(version_url(version).replace("change", "delete"), {"post": "yes"}).status_code == 403
     assert ModelVersion.objects.filter(pk=version.pk).exists()
 
@@ -76,10 +77,15 @@ def test_a_forged_post_changes_nothing_of_a_frozen_version_and_records_nothing(a
     data = form_of(admin_client, version_url(version))
     data.update({"changelog": "Rewritten.", "signature": GOOD_SIGNATURE, "status": "published", "version": "9.9.9"})
 
-    admin_client.post(version_url(version), data)
+    assert admin_client.post(version_url(version), data).status_code == 403
 
     version.refresh_from_db()
-    assert (version.changelog, version.status, version.version, version.signature) == ("As reviewed.", status, "1.0.0", {})
+    assert (version.changelog, version.status, version.version, version.signature) == (
+        "As reviewed.",
+        status,
+        "1.0.0",
+        {},
+    )
     assert new_events(before) == []
 
 
