@@ -29,6 +29,12 @@ MODEL_FIELDS = ("summary", "description", "task", "framework", "license", "visib
 VERSION_FIELDS = ("changelog", "params", "reported_metrics", "signature")
 
 
+def normalize_newlines(text: str) -> str:
+    """Browsers send a textarea's lines ending in CR LF: stored as LF, so a card or changelog
+    saved back unchanged from a page is no change (and no audit event)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
+
+
 def normalize_tags(tags: list[str] | None) -> list[str]:
     names: list[str] = []
     for raw in tags or []:
@@ -82,7 +88,7 @@ def model_create(
         owner=owner,
         name=(name or "").strip(),
         summary=summary,
-        description=description,
+        description=normalize_newlines(description),
         task=task,
         framework=framework,
         license=license,
@@ -122,6 +128,8 @@ def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     # Read under the row lock: the audit's "from" is what was stored, not this instance's value.
     stored = RegisteredModel.objects.select_for_update().values(*MODEL_FIELDS, "tags_text").get(pk=model.pk)
+    if "description" in fields:
+        fields["description"] = normalize_newlines(fields["description"])
     for field, value in fields.items():
         setattr(model, field, value)
     full_clean(model, exclude=["owner", "name"])
@@ -209,7 +217,7 @@ def version_create(
         prerelease_key=parsed.prerelease_key,
         status=VersionStatus.DRAFT,
         created_by=created_by,
-        changelog=changelog or "",
+        changelog=normalize_newlines(changelog or ""),
         params=params or {},
         reported_metrics=reported_metrics or {},
         signature=signature or {},
@@ -313,6 +321,8 @@ def version_update(*, version: ModelVersion, actor, **fields: Any) -> ModelVersi
     unknown = set(fields) - set(VERSION_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    if "changelog" in fields:
+        fields["changelog"] = normalize_newlines(fields["changelog"])
     locked = _lock_editable_version(version)
     before = {field: getattr(locked, field) for field in fields}
     for field, value in fields.items():

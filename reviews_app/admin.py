@@ -64,3 +64,6 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["verb", "read_at"]
     search_fields = ["user__username", "message"]
     raw_id_fields = ["user"]
+
+    def has_add_permission(self, request):
+        return False  # notifications come from the workflow's own events, never typed in

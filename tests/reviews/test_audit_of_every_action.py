@@ -84,6 +84,19 @@ def test_an_edit_that_changes_nothing_records_nothing(owner, owner_api):
     assert not AuditEvent.objects.exists()
 
 
+def test_a_card_posted_back_unchanged_from_a_browser_records_nothing(owner, owner_client):
+    """Browsers end a textarea's lines in CR LF; the card is stored with LF, so no change."""
+    model = make_model(owner, description="# Iris\n\nA logistic regression.")
+    form = {"summary": model.summary, "task": model.task, "framework": model.framework, "license": model.license,
+            "tags": "iris tabular", "visibility": "public", "description": "# Iris\r\n\r\nA logistic regression."}  # fmt: skip
+
+    assert owner_client.post(reverse("model-edit", args=["olivia", "iris-classifier"]), form).status_code == 302
+
+    assert not AuditEvent.objects.exists()
+    model.refresh_from_db()
+    assert model.description == "# Iris\n\nA logistic regression."
+
+
 def test_changing_the_tags_records_them_from_and_to(owner, owner_api):
     make_model(owner)
 
