@@ -38,8 +38,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "created_at",
         "actor_username",
         "action",
-        "model_full_name",
-        "version_label",
+        "subject",
         "from_status",
         "to_status",
     ]

@@ -422,6 +422,7 @@ def test_objects_are_named_as_people_name_them(owner, reviewer):
         "reviews_app/review/",
         "evaluations_app/evaluation/",
         "accounts_app/apitoken/",
+        "reviews_app/auditevent/",
     ],
 )
 def test_the_admin_lists_show_those_names(admin_client, owner, path):
