@@ -103,8 +103,13 @@ class AuditedAdmin:
         if origin is None:
             self._audit_deleted(request, deleted)
         else:
-            recorded = origin.recorded
-            origin.before_end.append(lambda: origin.recorded == recorded and self._audit_deleted(request, deleted))
+            recorded_before = origin.recorded
+
+            def unless_a_service_recorded_it() -> None:
+                if origin.recorded == recorded_before:
+                    self._audit_deleted(request, deleted)
+
+            origin.before_end.append(unless_a_service_recorded_it)
         return entries
 
     def _audit_saved(self, request, obj, action: str) -> None:

@@ -343,6 +343,26 @@ def test_a_group_deleted_in_the_admin_is_recorded(admin_client):
     assert (event.action, event.data["name"]) == ("admin.delete", "curators")
 
 
+def test_a_bulk_delete_without_a_service_records_one_event_per_object(admin_client, owner, superuser):
+    make_version(make_model(owner), status="published")  # notifies the owner of the approval
+    Notification.objects.create(user=owner, verb="note", message="A second one.")
+    ids = sorted(Notification.objects.filter(user=owner).values_list("pk", flat=True))
+    before = event_ids()
+
+    post(
+        admin_client,
+        f"{ADMIN}/reviews_app/notification/",
+        {"action": "delete_selected", "_selected_action": ids, "post": "yes"},
+    )
+
+    assert not Notification.objects.filter(pk__in=ids).exists()
+    events = new_events(before)
+    assert sorted(int(e.data["id"]) for e in events) == ids
+    assert {(e.action, e.actor, e.data["object"]) for e in events} == {
+        ("admin.delete", superuser, "reviews_app.notification")
+    }
+
+
 def test_a_token_is_revoked_in_the_admin_through_token_revoke_and_never_edited(admin_client, owner, superuser):
     token, _ = token_create(user=owner, name="ci")
     before = event_ids()
