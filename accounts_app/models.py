@@ -37,7 +37,7 @@ class ApiToken(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
+        return f"{self.user}: {self.name} ({self.prefix}…)"  # olivia: ci (mr_AbCdEfG…)
 
     @property
     def is_active(self) -> bool:

@@ -16,8 +16,11 @@ from enum import StrEnum
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from rest_framework.permissions import BasePermission
+
+from registry_site.audit import audit
 
 
 class Role(StrEnum):
@@ -194,25 +197,36 @@ def reviewers_group() -> Group:
 GRANTABLE = (Role.REVIEWER, Role.STAFF)
 
 
-def role_grant(*, user, role: Role) -> None:
-    """Make the user a reviewer or staff."""
-    _role_set(user, role, held=True)
+def role_grant(*, user, role: Role, actor) -> None:
+    """Make the user a reviewer or staff. `actor` is who grants it (None: an operator at the
+    command line, recorded as the system)."""
+    _role_set(user, role, held=True, actor=actor)
 
 
-def role_revoke(*, user, role: Role) -> None:
-    _role_set(user, role, held=False)
+def role_revoke(*, user, role: Role, actor) -> None:
+    _role_set(user, role, held=False, actor=actor)
 
 
-def _role_set(user, role: Role, *, held: bool) -> None:
+@transaction.atomic
+def _role_set(user, role: Role, *, held: bool, actor) -> None:
+    if role not in GRANTABLE:
+        raise ValueError(f"{role} is not a role one grants; use one of {', '.join(GRANTABLE)}.")
+    locked = type(user).objects.select_for_update().get(pk=user.pk)  # two grants at once: one records
     if role == Role.REVIEWER:
-        members = reviewers_group().user_set
+        group = reviewers_group()
+        was = group.user_set.filter(pk=user.pk).exists()
         if held:
-            members.add(user)
+            group.user_set.add(user)
         else:
-            members.remove(user)
-    elif role == Role.STAFF:
+            group.user_set.remove(user)
+    else:
+        was = locked.is_staff
         type(user).objects.filter(pk=user.pk).update(is_staff=held)
         user.is_staff = held
-    else:
-        raise ValueError(f"{role} is not a role one grants; use one of {', '.join(GRANTABLE)}.")
     user.__dict__.pop("_is_reviewer", None)
+    if was != held:  # granting a role one holds changes nothing, and records nothing
+        audit(
+            actor=actor, action="role.grant" if held else "role.revoke",
+            from_status=role if was else "", to_status=role if held else "",
+            data={"user": user.username, "role": str(role)},
+        )  # fmt: skip

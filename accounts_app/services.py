@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from registry_site.audit import audit
 from registry_site.errors import DomainError
 
 from .models import ApiToken, hash_token
@@ -13,8 +14,10 @@ TOKEN_PREFIX = "mr_"
 MAX_TOKENS_PER_USER = 50
 
 
+@transaction.atomic
 def token_create(*, user, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret, which is never stored or shown again."""
+    """Create a token and return it with its secret, which is never stored or shown again.
+    Only the user makes tokens of their own (the tokens page, the password exchange)."""
     name = (name or "").strip()
     if not name:
         raise DomainError("Give the token a name, so you can tell it apart later.", field="name")
@@ -32,7 +35,18 @@ def token_create(*, user, name: str, expires_in_days: int | None = None) -> tupl
         key_hash=hash_token(raw),
         expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
+    audit(actor=user, action="token.create", to_status="active", data=_token_data(token))
     return token, raw
+
+
+def _token_data(token: ApiToken) -> dict:
+    # Never the secret nor its hash: the prefix is what the tokens page shows to tell them apart.
+    return {
+        "token": token.name,
+        "prefix": token.prefix,
+        "user": token.user.username,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+    }
 
 
 # A password exchanged for a token (the README's curl recipe) gets a named token that
@@ -45,14 +59,25 @@ EXCHANGE_TOKEN_DAYS = 30
 def token_exchange(*, user, name: str, expires_in_days: int) -> tuple[ApiToken, str]:
     """A fresh expiring token; the user's earlier active tokens of that name are revoked."""
     type(user).objects.select_for_update().filter(pk=user.pk).first()  # one exchange at a time per user
-    ApiToken.objects.filter(user=user, name=(name or "").strip()).active().update(revoked_at=timezone.now())
+    for earlier in ApiToken.objects.filter(user=user, name=(name or "").strip()).active().select_related("user"):
+        token_revoke(token=earlier, actor=user)
     return token_create(user=user, name=name, expires_in_days=expires_in_days)
 
 
 @transaction.atomic
-def token_revoke(*, token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def token_revoke(*, token: ApiToken, actor) -> bool:
+    """Revoke a token (its user on the tokens page, staff in the admin); False if it already was."""
+    now = timezone.now()
+    if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+        return False
+    token.revoked_at = now
+    audit(actor=actor, action="token.revoke", from_status="active", to_status="revoked", data=_token_data(token))
+    return True
 
 
+@transaction.atomic
 def user_create(*, username: str, email: str, password: str):
-    return get_user_model().objects.create_user(username=username, email=email, password=password)
+    """Sign-up: the new user is the actor of their own account's creation."""
+    user = get_user_model().objects.create_user(username=username, email=email, password=password)
+    audit(actor=user, action="user.create", data={"user": user.username})
+    return user

@@ -55,6 +55,6 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = ApiToken.objects.filter(user=request.user, pk=pk).first()
     if token is None:
         raise Http404("No such token.")
-    services.token_revoke(token=token)
+    services.token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked the token “{token.name}”. Clients using it now get 401.")
     return redirect("token-list")

@@ -132,7 +132,7 @@ model = services.model_create(owner=owner, name="bench-model", task="tabular-cla
 version = services.version_create(model=model, version="1.0.0", created_by=owner)
 def upload(path):
     return File(open(path, "rb"), name=os.path.basename(path))
-services.file_upload(version=version, uploaded_file=upload(sys.argv[1]), path="model.onnx")
+services.file_upload(version=version, uploaded_file=upload(sys.argv[1]), actor=owner, path="model.onnx")
 import time
 started = time.perf_counter()
 test_set = ev.test_set_create(owner=owner, name="bench-test", task="classification", target_column="label", uploaded_file=upload(sys.argv[2]))

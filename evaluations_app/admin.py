@@ -14,11 +14,10 @@ class TestSetAdmin(admin.ModelAdmin):
     list_filter = ["task", "visibility", "benchmark"]
     search_fields = ["name", "owner__username"]
     list_select_related = ["owner"]
-    raw_id_fields = ["owner", "declared_by"]
     # The table, its arrays and the target and task they were derived with are what
-    # evaluations were computed on: never swapped here.
+    # evaluations were computed on: never swapped here; nor its address (owner/name).
     readonly_fields = [
-        "task", "target_column", "blob", "features_blob", "target_blob", "file_format", "rows", "columns", "created_at",
+        "owner", "name", "declared_by", "task", "target_column", "blob", "features_blob", "target_blob", "file_format", "rows", "columns", "created_at",
     ]  # fmt: skip
 
     def has_add_permission(self, request) -> bool:
@@ -31,7 +30,7 @@ class TestSetAdmin(admin.ModelAdmin):
 
 @admin.register(Evaluation)
 class EvaluationAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "version", "test_set", "source", "status", "attempts", "created_at", "finished_at"]
+    list_display = ["__str__", "source", "status", "attempts", "created_at", "finished_at"]
     list_filter = ["status", "source"]
     search_fields = ["version__model__name", "version__model__owner__username", "test_set__name"]
     list_select_related = ["version__model__owner", "test_set__owner"]

@@ -142,7 +142,8 @@ class Evaluation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Evaluation #{self.pk}"
+        # Evaluation #12: alice/iris-classifier 1.1.0 on sam/iris-bench
+        return f"Evaluation #{self.pk}: {self.version} on {self.test_set}"
 
     @property
     def is_finished(self) -> bool:

@@ -11,11 +11,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts_app.roles import Action, may
-from models_app.audit import audit
 from models_app.blobs import blob_sha256_of, blob_store
 from models_app.formats import Format
 from models_app.models import Blob, ModelFile, ModelVersion, Visibility
 from models_app.services import blob_record, lock_version
+from registry_site.audit import audit
 from registry_site.errors import Conflict, DomainError, Forbidden, full_clean
 
 from .arrays import array_store
@@ -92,6 +92,10 @@ def test_set_create(
                 test_set.save()
         except IntegrityError:
             raise Conflict(f"You already have a test set named '{test_set.name}'.", code="name_taken") from None
+        audit(
+            actor=owner, action="test_set.create", to_status=test_set.visibility,
+            data={"test_set": test_set.full_name, "rows": test_set.rows, "sha256": sha256},
+        )  # fmt: skip
     return test_set
 
 
@@ -108,12 +112,25 @@ def test_set_update(*, test_set: TestSet, actor, **fields) -> TestSet:
     owner_id = test_set.owner_id
     if not (may(actor, Action.EDIT, owner_id=owner_id) or may(actor, Action.MARK_BENCHMARK, owner_id=owner_id)):
         raise Forbidden("Only the owner or staff can change a test set.")
-    before = TestSet.objects.select_for_update().values("benchmark", "regression_threshold").get(pk=test_set.pk)
+    before = (
+        TestSet.objects.select_for_update()
+        .values("benchmark", "regression_threshold", "description", "visibility")
+        .get(pk=test_set.pk)
+    )
     for field, value in fields.items():
         setattr(test_set, field, value)
     full_clean(test_set, exclude=["owner", "blob", "features_blob", "target_blob"])
     test_set.save()
     _audit_benchmark_changes(test_set=test_set, actor=actor, before=before)
+    changes = {
+        field: {"from": before[field], "to": getattr(test_set, field)}
+        for field in ("description", "visibility")
+        if getattr(test_set, field) != before[field]
+    }
+    if changes:
+        audit(
+            actor=actor, action="test_set.update", data={"test_set": test_set.full_name, "changes": changes},
+        )  # fmt: skip
     return test_set
 
 
@@ -274,6 +291,12 @@ def evaluation_request(
                 f"{version.model.full_name} {version.version} is already being evaluated on {test_set.full_name}.",
                 code="evaluation_active",
             ) from None
+        if actor is not None:  # a submission's own evaluations are the registry's, recorded with it
+            audit(
+                actor=actor, action="evaluation.request", version=version, to_status=evaluation.status,
+                data={"evaluation": evaluation.pk, "test_set": test_set.full_name, "source": source,
+                      "file": model_file.path},
+            )  # fmt: skip
     transaction.on_commit(lambda: evaluation_enqueue(evaluation_id=evaluation.pk))
     return evaluation
 

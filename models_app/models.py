@@ -200,7 +200,7 @@ class Blob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return self.sha256
+        return f"sha256:{self.sha256}"
 
     @property
     def storage_key(self) -> str:
@@ -235,7 +235,7 @@ class ModelFile(models.Model):
         ordering = ["path"]
 
     def __str__(self) -> str:
-        return self.path
+        return f"{self.version} {self.path}"  # alice/iris-classifier 1.1.0 model.onnx
 
     @property
     def sha256(self) -> str:

@@ -11,10 +11,10 @@ from django.db.models import Exists, F, Model, OuterRef, ProtectedError, QuerySe
 from django.utils import timezone
 from django.utils.text import slugify
 
+from registry_site.audit import audit
 from registry_site.errors import Conflict, DomainError, NotFound, full_clean
 
 from . import search
-from .audit import audit
 from .blobs import SHA256_RE, blob_delete, blob_sha256_of, blob_store
 from .cards import TEXT_FIELDS, Card, published_card, version_card, working_card
 from .formats import DATA_FORMATS, detect_format
@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 MAX_TAGS = 20
 MODEL_FIELDS = ("summary", "description", "task", "framework", "license", "visibility")
 VERSION_FIELDS = ("changelog", "params", "reported_metrics", "signature")
+
+
+def normalize_newlines(text: str) -> str:
+    """Browsers send a textarea's lines ending in CR LF: stored as LF, so a card or changelog
+    saved back unchanged from a page is no change (and no audit event)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
 
 
 def normalize_tags(tags: list[str] | None) -> list[str]:
@@ -70,12 +76,14 @@ def model_create(
     description: str = "",
     tags: list[str] | None = None,
     visibility: str = "public",
+    actor=None,
 ) -> RegisteredModel:
+    """Register a model; `actor` is who did it (its owner unless given: staff, a script)."""
     model = RegisteredModel(
         owner=owner,
         name=(name or "").strip(),
         summary=summary,
-        description=description,
+        description=normalize_newlines(description),
         task=task,
         framework=framework,
         license=license,
@@ -93,13 +101,23 @@ def model_create(
     _set_tags(model, tag_names)
     model.save(update_fields=["tags_text"])
     _refresh_search_vector(model.pk)
+    audit(
+        actor=actor if actor is not None else owner, action="model.create", model_full_name=model.full_name,
+        to_status=model.visibility, data={"task": model.task, "framework": model.framework, "license": model.license},
+    )  # fmt: skip
     return model
+
+
+def field_changes(before: dict, after: dict) -> dict:
+    """{field: {"from": old, "to": new}} for the fields whose value changed: an event's what."""
+    return {name: {"from": before.get(name), "to": value} for name, value in after.items() if before.get(name) != value}
 
 
 @transaction.atomic
 def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None, **fields: Any) -> RegisteredModel:
     """Change a model's card and metadata (the admin's edits too, so the tags and the search
-    fields stay in step); a change of visibility is recorded in the audit trail.
+    fields stay in step). A change of visibility is one audit event (`model.visibility`), any
+    change of the card another (`model.update`, with each field's from and to, pending or not).
 
     1. Lock the model row and read it again: the published card, the pending edits and
        `has_release` as stored, not as this instance remembers them. Approval locks the same
@@ -117,10 +135,13 @@ def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None
     if locked is None:
         raise NotFound(f"{model.full_name} was deleted.")
     stored_visibility = locked.visibility
+    if "description" in fields:
+        fields["description"] = normalize_newlines(fields["description"])
     changes = {name: value for name, value in fields.items() if name in TEXT_FIELDS}
     if tags is not None:
         changes["tags"] = normalize_tags(tags)
-    working = Card.from_data(changes, base=working_card(locked))
+    before = working_card(locked)
+    working = Card.from_data(changes, base=before)
     # Validate the working copy with the model's own field rules (choices, lengths, NUL).
     candidate = RegisteredModel(
         owner=locked.owner, name=locked.name, visibility=fields.get("visibility", locked.visibility),
@@ -142,6 +163,12 @@ def model_update(*, model: RegisteredModel, actor, tags: list[str] | None = None
         audit(
             actor=actor, action="model.visibility", model_full_name=locked.full_name,
             from_status=stored_visibility, to_status=locked.visibility,
+        )  # fmt: skip
+    edited = field_changes(before.as_dict(), working.as_dict())
+    if edited:
+        audit(
+            actor=actor, action="model.update", model_full_name=locked.full_name,
+            data={"changes": edited, **({"pending_review": True} if locked.has_release else {})},
         )  # fmt: skip
     return locked
 
@@ -241,7 +268,7 @@ def version_create(
         prerelease_key=parsed.prerelease_key,
         status=VersionStatus.DRAFT,
         created_by=created_by,
-        changelog=changelog or "",
+        changelog=normalize_newlines(changelog or ""),
         params=params or {},
         reported_metrics=reported_metrics or {},
         signature=signature or {},
@@ -253,6 +280,7 @@ def version_create(
     except IntegrityError:
         raise Conflict(f"Version {parsed.text} already exists for {model.full_name}.", code="version_exists") from None
     RegisteredModel.objects.filter(pk=model.pk).update(updated_at=instance.created_at)
+    audit(actor=created_by, action="version.create", version=instance, to_status=instance.status)
     return instance
 
 
@@ -339,19 +367,26 @@ def _lock_editable_version(version: ModelVersion) -> ModelVersion:
 
 
 @transaction.atomic
-def version_update(*, version: ModelVersion, **fields: Any) -> ModelVersion:
+def version_update(*, version: ModelVersion, actor, **fields: Any) -> ModelVersion:
+    """Change a draft's metadata; the changed fields are one audit event, with from and to."""
     unknown = set(fields) - set(VERSION_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    if "changelog" in fields:
+        fields["changelog"] = normalize_newlines(fields["changelog"])
     locked = _lock_editable_version(version)
+    before = {field: getattr(locked, field) for field in fields}
     for field, value in fields.items():
         setattr(locked, field, value)
     _validate_version_data(locked)
     locked.save()
+    changes = field_changes(before, fields)
+    if changes:
+        audit(actor=actor, action="version.update", version=locked, data={"changes": changes})
     return locked
 
 
-def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None) -> ModelFile:
+def file_upload(*, version: ModelVersion, uploaded_file, actor, path: str | None = None) -> ModelFile:
     """Store an uploaded file in a draft version.
 
     1. Check the path (display text only) and that the version takes files.
@@ -389,6 +424,10 @@ def file_upload(*, version: ModelVersion, uploaded_file, path: str | None = None
                 f"A file named '{display_path}' is already in this version; remove it first.", code="file_exists"
             ) from None
         ModelVersion.objects.filter(pk=locked.pk).update(updated_at=model_file.created_at)
+        audit(
+            actor=actor, action="file.upload", version=locked,
+            data={"path": display_path, "sha256": sha256, "size": size, "format": blob.format},
+        )  # fmt: skip
         transaction.on_commit(lambda: file_uploaded.send(sender=ModelFile, file_id=model_file.pk))
     return model_file
 
@@ -405,9 +444,12 @@ def _initial_scan(file_format: str) -> dict:
 
 
 @transaction.atomic
-def file_delete(*, model_file: ModelFile) -> None:
+def file_delete(*, model_file: ModelFile, actor) -> None:
     """Remove a file from a draft; its blob is collected later if nothing else uses it."""
-    _lock_editable_version(model_file.version)
+    locked = _lock_editable_version(model_file.version)
+    audit(
+        actor=actor, action="file.delete", version=locked, data={"path": model_file.path, "sha256": model_file.blob_id}
+    )
     model_file.delete()
 
 

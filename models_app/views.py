@@ -268,7 +268,7 @@ def file_upload(request: HttpRequest, owner: str, name: str, version: str) -> Ht
         messages.error(request, "Choose at least one file to upload.")
     for uploaded in files:
         try:
-            model_file = services.file_upload(version=instance, uploaded_file=uploaded)
+            model_file = services.file_upload(version=instance, uploaded_file=uploaded, actor=request.user)
         except DomainError as error:
             messages.error(request, f"{uploaded.name}: {error.detail}")
         else:
@@ -288,7 +288,7 @@ def file_remove(request: HttpRequest, owner: str, name: str, version: str) -> Ht
     if request.method == "GET":
         return render(request, "models_app/file_confirm_remove.html", {"version": instance, "file": model_file})
     try:
-        services.file_delete(model_file=model_file)
+        services.file_delete(model_file=model_file, actor=request.user)
     except DomainError as error:
         messages.error(request, error.detail)
     else:

@@ -8,8 +8,7 @@ class ReviewAdmin(admin.ModelAdmin):
     """Read-only: decisions are made on the review page, where the four-eyes rule applies."""
 
     list_display = [
-        "pk",
-        "version",
+        "__str__",
         "status",
         "decision",
         "submitted_by_username",
@@ -39,8 +38,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "created_at",
         "actor_username",
         "action",
-        "model_full_name",
-        "version_label",
+        "subject",
         "from_status",
         "to_status",
     ]
@@ -61,6 +59,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "verb", "message", "read_at", "emailed_at"]
+    list_select_related = ["user"]
     list_filter = ["verb", "read_at"]
     search_fields = ["user__username", "message"]
     raw_id_fields = ["user"]
+
+    def has_add_permission(self, request):
+        return False  # notifications come from the workflow's own events, never typed in

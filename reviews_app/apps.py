@@ -9,13 +9,13 @@ class ReviewsAppConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django loads apps.py before any app's models.
         from evaluations_app.signals import evaluation_finished
-        from models_app.audit import audit_hook_register
         from models_app.pages import register_page_part
+        from registry_site.audit import audit_hook_register
 
         from . import pages, receivers, services
 
         register_page_part("version", templates=pages.VERSION_TEMPLATES, context=pages.version_part)
         evaluation_finished.connect(receivers.evaluation_finished, dispatch_uid="reviews_app.evaluation_finished")
-        # The catalog's and evaluation's own changes (a model deleted, a benchmark marked)
+        # Every app's own changes (a model deleted, a token revoked, an edit in the admin)
         # are written to this app's audit trail, in the transaction of the change.
         audit_hook_register(services.audit_record)

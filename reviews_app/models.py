@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.db import models
 
@@ -79,7 +81,7 @@ class Review(models.Model):
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
-        return f"Review #{self.pk} of {self.version_id}"
+        return f"Review #{self.pk} of {self.version}"  # Review #3 of alice/iris-classifier 1.1.0
 
     @property
     def is_open(self) -> bool:
@@ -92,6 +94,11 @@ class Review(models.Model):
     @property
     def warning_checks(self) -> list[dict]:
         return [check for check in self.checks if check.get("status") == CheckStatus.WARN]
+
+
+def _short(value, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -130,7 +137,9 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["action", "created_at"]), models.Index(fields=["actor_username", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username or 'system'} {self.action}"
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username or 'system'} {self.action} {self.subject}".strip()
+        )
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
@@ -139,6 +148,32 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+    @property
+    def subject(self) -> str:
+        """What the event is about, as people name it: a model and version, a test set, a
+        user's token, a user, or the object changed in the admin."""
+        named = f"{self.model_full_name} {self.version_label}".strip()
+        data = self.data if isinstance(self.data, dict) else {}
+        if named:
+            return named
+        if data.get("test_set"):
+            return str(data["test_set"])
+        if data.get("token"):
+            return f"{data.get('user', '')}: {data['token']}"
+        return str(data.get("name") or data.get("user") or "")
+
+    @property
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(field, from, to) of an edit, each value cut to a line for the log's table."""
+        changes = self.data.get("changes") if isinstance(self.data, dict) else None
+        rows = []
+        for field, change in (changes or {}).items():
+            if isinstance(change, dict):
+                rows.append((field, _short(change.get("from")), _short(change.get("to"))))
+            else:
+                rows.append((field, "", _short(change)))
+        return rows
 
 
 class Notification(models.Model):
@@ -155,4 +190,4 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"])]
 
     def __str__(self) -> str:
-        return self.message
+        return f"To {self.user}: {self.message}"

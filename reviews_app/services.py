@@ -7,7 +7,6 @@ whose emails are enqueued only after the transaction commits.
 """
 
 import logging
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
@@ -20,6 +19,7 @@ from models_app.cards import working_card
 from models_app.lookups import version_url
 from models_app.models import ModelFile, ModelVersion, VersionStatus
 from models_app.services import lock_version, model_publish_card
+from registry_site.audit import RequestMeta
 from registry_site.errors import Conflict, DomainError, Forbidden, NotFound
 
 from . import checks
@@ -29,22 +29,6 @@ from .tasks import send_notification_emails
 
 log = logging.getLogger(__name__)
 MAX_COMMENT_LENGTH = 10_000
-
-
-@dataclass(frozen=True)
-class RequestMeta:
-    """Where an action came from, for the audit trail."""
-
-    ip_address: str | None = None
-    user_agent: str = ""
-
-    @classmethod
-    def from_request(cls, request) -> "RequestMeta":
-        if request is None:
-            return cls()
-        return cls(
-            ip_address=request.META.get("REMOTE_ADDR") or None, user_agent=request.META.get("HTTP_USER_AGENT", "")[:300]
-        )
 
 
 def audit_record(
@@ -61,7 +45,7 @@ def audit_record(
     model_full_name: str = "",
 ) -> AuditEvent:
     """Append one event. A change to a model without a version (deleted, made private) names
-    the model in `model_full_name`; the apps below call this through models_app.audit."""
+    the model in `model_full_name`; the apps below call this through registry_site.audit."""
     meta = meta or RequestMeta()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,

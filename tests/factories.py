@@ -1,4 +1,15 @@
-"""Factories for the cast of every test: owner, reviewer, outsider, staff."""
+"""Factories for the cast of every test: owner, reviewer, outsider, staff.
+
+They build the world a test starts from through the services, as production does. The
+accounts', catalog's and evaluation's own audit events of that set-up (a role granted, a
+token made, a model registered, a draft created, a file uploaded) are not written: they are
+the state before the test, not what it does, and tests of the trail walk those actions
+through the API and the pages (tests/reviews/test_audit_of_every_action.py). The review
+workflow's steps (make_version's submit and decision) are recorded as always.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import factory
 from django.contrib.auth import get_user_model
@@ -11,8 +22,20 @@ from accounts_app.services import token_create
 from evaluations_app import scanning
 from models_app import services
 from models_app.models import ModelVersion, RegisteredModel, ScanStatus, VersionStatus
+from registry_site import audit as audit_hook
 from reviews_app import checks as review_checks
 from reviews_app import services as review_services
+
+
+@contextmanager
+def set_up_unaudited() -> Iterator[None]:
+    """The audit hook's writers, set aside while a factory builds the starting state."""
+    saved = list(audit_hook._writers)
+    audit_hook._writers.clear()
+    try:
+        yield
+    finally:
+        audit_hook._writers[:] = saved
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -31,8 +54,9 @@ def make_user(username: str, *roles: Role, **fields):
 
 
 def grant(user, *roles: Role):
-    for role in roles:
-        role_grant(user=user, role=role)
+    with set_up_unaudited():
+        for role in roles:
+            role_grant(user=user, role=role, actor=None)
     return user
 
 
@@ -50,7 +74,8 @@ def api_client_for(user) -> APIClient:
     """An API client with a fresh Bearer token of the user (anonymous for None)."""
     client = APIClient()
     if user is not None:
-        _, raw = token_create(user=user, name="test")
+        with set_up_unaudited():
+            _, raw = token_create(user=user, name="test")
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client
 
@@ -66,7 +91,8 @@ def make_model(owner, name: str = "iris-classifier", **fields) -> RegisteredMode
         "visibility": "public",
     }
     defaults.update(fields)
-    return services.model_create(owner=owner, name=name, **defaults)
+    with set_up_unaudited():
+        return services.model_create(owner=owner, name=name, **defaults)
 
 
 def make_released_model(owner, name: str = "iris-classifier", **fields) -> RegisteredModel:
@@ -124,11 +150,15 @@ def make_version(
     status = VersionStatus(status)
     if status != VersionStatus.DRAFT and not files:
         files = PLACEHOLDER_FILES
-    instance = services.version_create(model=model, version=version, created_by=model.owner, **fields)
-    for path, content in (files or {}).items():
-        services.file_upload(
-            version=instance, uploaded_file=SimpleUploadedFile(path.rsplit("/", 1)[-1], content), path=path
-        )
+    with set_up_unaudited():
+        instance = services.version_create(model=model, version=version, created_by=model.owner, **fields)
+        for path, content in (files or {}).items():
+            services.file_upload(
+                version=instance,
+                uploaded_file=SimpleUploadedFile(path.rsplit("/", 1)[-1], content),
+                actor=model.owner,
+                path=path,
+            )
     return move_to(instance, status)
 
 

@@ -108,7 +108,7 @@ class VersionDetailView(CatalogAPIView):
         version = self.get_editable_version()
         serializer = self.get_serializer(version, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.version_update(version=version, **serializer.validated_data)
+        services.version_update(version=version, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(self.get_version()).data)
 
 
@@ -139,7 +139,10 @@ class FileListView(CatalogAPIView):
         upload = s.FileUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         model_file = services.file_upload(
-            version=version, uploaded_file=upload.validated_data["file"], path=upload.validated_data.get("path")
+            version=version,
+            uploaded_file=upload.validated_data["file"],
+            actor=request.user,
+            path=upload.validated_data.get("path"),
         )
         model_file = selectors.file_get(version=version, path=model_file.path)
         return Response(self.get_serializer(model_file).data, status=status.HTTP_201_CREATED)
@@ -173,5 +176,7 @@ class FileDetailView(CatalogAPIView):
     )
     def delete(self, request, *args, **kwargs):
         version = self.get_editable_version()
-        services.file_delete(model_file=selectors.file_get(version=version, path=self.kwargs["path"]))
+        services.file_delete(
+            model_file=selectors.file_get(version=version, path=self.kwargs["path"]), actor=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

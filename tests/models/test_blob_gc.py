@@ -47,7 +47,7 @@ def test_it_removes_a_blob_no_file_uses_after_the_grace_period(owner):
     version = make_version(make_model(owner), files={"model.bin": b"weights"})
     model_file = version.files.get()
     sha = model_file.sha256
-    services.file_delete(model_file=model_file)
+    services.file_delete(model_file=model_file, actor=owner)
     Blob.objects.filter(sha256=sha).update(created_at=timezone.now() - timedelta(hours=2))
 
     removed = services.blobs_collect_unreferenced(older_than_seconds=3600)
@@ -59,7 +59,7 @@ def test_it_removes_a_blob_no_file_uses_after_the_grace_period(owner):
 
 def test_it_keeps_young_and_referenced_blobs(owner):
     version = make_version(make_model(owner), files={"kept.bin": b"in use", "removed.bin": b"just removed"})
-    services.file_delete(model_file=version.files.get(path="removed.bin"))
+    services.file_delete(model_file=version.files.get(path="removed.bin"), actor=owner)
 
     assert services.blobs_collect_unreferenced(older_than_seconds=3600) == 0
     assert Blob.objects.count() == 2
@@ -145,7 +145,7 @@ def test_a_blob_that_turns_out_protected_is_skipped_not_raised(owner, monkeypatc
 
 def _upload_the_same_bytes(owner, sha256: str) -> None:
     version = make_version(make_model(owner, "other"), "1.0.0")
-    services.file_upload(version=version, uploaded_file=SimpleUploadedFile("model.onnx", b"same bytes"))
+    services.file_upload(version=version, uploaded_file=SimpleUploadedFile("model.onnx", b"same bytes"), actor=owner)
 
 
 def _record_them_as_predictions(owner, sha256: str) -> None:
@@ -162,7 +162,7 @@ def test_a_reference_that_appears_after_the_blob_was_picked_keeps_it(owner, monk
     check under the row lock sees it, and the blob stays, row and bytes."""
     first = make_version(make_model(owner), files={"model.onnx": b"same bytes"})
     sha256 = first.files.get().sha256
-    services.file_delete(model_file=first.files.get())
+    services.file_delete(model_file=first.files.get(), actor=owner)
     age_every_blob()
     pick = services._candidates
 

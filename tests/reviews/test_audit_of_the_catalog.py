@@ -1,6 +1,6 @@
 """Changes made in the apps below the review workflow leave an audit event too: a model
-deleted, its visibility changed, a benchmark marked or unmarked and its regression gate
-moved. Each writes exactly one event, in the transaction of the change."""
+deleted, its visibility changed, its card edited, a benchmark marked or unmarked and its
+regression gate moved. Each writes exactly one event, in the transaction of the change."""
 
 import pytest
 from django.db import transaction
@@ -58,9 +58,9 @@ def test_changing_a_models_visibility_records_from_and_to(owner, owner_api):
     make_model(owner)
 
     owner_api.patch(model_url(), {"visibility": "private"}, format="json")
-    owner_api.patch(model_url(), {"summary": "Still private."}, format="json")  # no visibility change: no event
+    owner_api.patch(model_url(), {"summary": "Still private."}, format="json")  # an edit, not a visibility change
 
-    event = the_event()
+    event = own_events().get(action="model.visibility")
     assert (event.action, event.actor, event.from_status, event.to_status) == (
         "model.visibility",
         owner,
@@ -68,6 +68,11 @@ def test_changing_a_models_visibility_records_from_and_to(owner, owner_api):
         "private",
     )
     assert event.model_full_name == "olivia/iris-classifier"
+    edit = own_events().exclude(pk=event.pk).get()
+    assert (edit.action, edit.data["changes"]) == (
+        "model.update",
+        {"summary": {"from": "Classifies iris flowers", "to": "Still private."}},
+    )
 
 
 def test_the_web_form_records_a_visibility_change_too(owner, owner_client):
@@ -76,7 +81,7 @@ def test_the_web_form_records_a_visibility_change_too(owner, owner_client):
 
     owner_client.post(reverse("model-edit", args=["olivia", "iris-classifier"]), data)
 
-    event = the_event()
+    event = own_events().get(action="model.visibility")
     assert (event.action, event.actor, event.from_status, event.to_status) == (
         "model.visibility",
         owner,
@@ -114,10 +119,12 @@ def test_moving_a_benchmarks_regression_gate_records_from_and_to(owner, staff):
     assert event.data == {"test_set": "olivia/iris-test", "from": 0.02, "to": 0.05}
 
 
-def test_a_description_change_records_nothing(owner):
+def test_a_description_change_records_from_and_to_and_no_benchmark_event(owner):
     ev.test_set_update(test_set=make_test_set(owner), actor=owner, description="New words.")
 
-    assert not AuditEvent.objects.exists()
+    event = the_event()
+    assert (event.action, event.actor) == ("test_set.update", owner)
+    assert event.data == {"test_set": "olivia/iris-test", "changes": {"description": {"from": "", "to": "New words."}}}
 
 
 def test_the_event_rolls_back_with_a_change_that_fails(owner, monkeypatch):

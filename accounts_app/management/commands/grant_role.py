@@ -19,8 +19,8 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user named {username}; they sign up at /accounts/signup/ first.")
         if revoke:
-            role_revoke(user=user, role=Role(role))
+            role_revoke(user=user, role=Role(role), actor=None)
             self.stdout.write(f"{username} is no longer {role}.")
         else:
-            role_grant(user=user, role=Role(role))
+            role_grant(user=user, role=Role(role), actor=None)
             self.stdout.write(f"{username} is now {role}.")

@@ -351,7 +351,7 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
             for role in roles:
-                role_grant(user=user, role=role)
+                role_grant(user=user, role=role, actor=None)
             users[username] = user
         return users
 
@@ -401,7 +401,9 @@ class Command(BaseCommand):
                 signature=signature,
             )
             for path, content in files.items():
-                services.file_upload(version=version, uploaded_file=SimpleUploadedFile(path, content), path=path)
+                services.file_upload(
+                    version=version, uploaded_file=SimpleUploadedFile(path, content), actor=owner, path=path
+                )
             # Scanned here, as the worker scans every upload: the worker may not be up yet.
             for file_id in version.files.filter(scan_status=ScanStatus.PENDING).values_list("pk", flat=True):
                 scanning.file_scan(file_id=file_id)

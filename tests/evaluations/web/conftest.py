@@ -13,6 +13,7 @@ from evaluations_app import services as ev
 from evaluations_app import worker
 from evaluations_app.models import Evaluation, EvaluationStatus, TestSet
 from models_app.models import ModelVersion
+from tests.factories import set_up_unaudited
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -37,14 +38,15 @@ def make_test_set(owner, name: str = "iris-test", rows: int = 40, **fields) -> T
     rng = np.random.default_rng(7)
     X = rng.normal(size=(rows, len(FEATURES))).round(3)
     y = np.arange(rows) % 3
-    return ev.test_set_create(
-        owner=owner,
-        name=name,
-        task="classification",
-        target_column="target",
-        uploaded_file=SimpleUploadedFile(f"{name}.csv", csv_bytes(X, y)),
-        **fields,
-    )
+    with set_up_unaudited():
+        return ev.test_set_create(
+            owner=owner,
+            name=name,
+            task="classification",
+            target_column="target",
+            uploaded_file=SimpleUploadedFile(f"{name}.csv", csv_bytes(X, y)),
+            **fields,
+        )
 
 
 def truth(test_set: TestSet) -> np.ndarray:

@@ -127,7 +127,7 @@ def test_token_exchange_is_rate_limited(owner, api, settings):
 
 def test_a_revoked_token_is_refused(owner, api):
     token, raw = token_create(user=owner, name="ci")
-    token_revoke(token=token)
+    token_revoke(token=token, actor=owner)
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
     assert_error(api.get(f"{API}/models/"), 401, "authentication_failed")

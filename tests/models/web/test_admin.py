@@ -114,7 +114,8 @@ def test_a_forged_post_cannot_delete_or_change_a_published_file(admin_client, pu
     data.update({"files-0-DELETE": "on", "files-0-path": "evil.onnx", "files-0-scan_status": "flagged"})
     data.update({"changelog": "Rewritten after approval."})
 
-    post(admin_client, version_url(published), data)
+    # The page is view-only: a post is refused outright.
+    assert admin_client.post(version_url(published), data).status_code == 403
 
     model_file.refresh_from_db()
     assert (model_file.path, model_file.sha256, model_file.scan_status) == before
