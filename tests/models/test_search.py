@@ -230,13 +230,9 @@ def test_an_edit_on_the_page_moves_the_model_in_the_index(owner, owner_client):
     assert page_names(owner_client, "flowers") == []
 
 
-def test_a_model_added_and_edited_in_the_admin_is_in_the_index(admin_client, owner):
-    url = f"{ADMIN}/models_app/registeredmodel/add/"
-    data = form_of(admin_client, url)
-    data.update({"owner": str(owner.pk), "name": "iris-classifier", "summary": "Classifies iris flowers",
-                 "task": "tabular-classification", "framework": "scikit-learn", "license": "MIT"})  # fmt: skip
-    post(admin_client, url, data)
-    model = RegisteredModel.objects.get(name="iris-classifier")
+def test_a_model_edited_in_the_admin_moves_in_the_index(admin_client, owner):
+    # Models are registered on the site (the admin cannot add them); the admin edits them.
+    model = make_model(owner, "iris-classifier", summary="Classifies iris flowers")
     assert page_names(admin_client, "flowers") == ["iris-classifier"]
 
     url = f"{ADMIN}/models_app/registeredmodel/{model.pk}/change/"

@@ -102,7 +102,7 @@ def test_changing_the_tags_records_them_from_and_to(owner, owner_api):
 
     owner_api.patch(model_url(), {"tags": ["iris", "botany"]}, format="json")
 
-    assert the_event().data == {"changes": {"tags": {"from": ["iris", "tabular"], "to": ["iris", "botany"]}}}
+    assert the_event().data == {"changes": {"tags": {"from": ["iris", "tabular"], "to": ["botany", "iris"]}}}
 
 
 def test_making_a_model_private_is_one_visibility_event(owner, owner_api):
