@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 
 from .blobs import blob_key
-from .formats import Format
+from .formats import MODEL_FORMATS, Format, format_warning
 from .querysets import PUBLIC_STATUSES, ModelVersionQuerySet, RegisteredModelQuerySet
 
 NAME_RE = r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$"
@@ -240,6 +240,15 @@ class ModelFile(models.Model):
     @property
     def filename(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def format_warning(self) -> str:
+        """Why its bytes look wrong for a model upload ("garbage.onnx ... its bytes are Text"), or ""."""
+        return format_warning(self.path, self.format)
+
+    @property
+    def is_model(self) -> bool:
+        return self.format in MODEL_FORMATS
 
     @property
     def can_run_code(self) -> bool:

@@ -237,6 +237,8 @@ def file_upload(request: HttpRequest, owner: str, name: str, version: str) -> Ht
             messages.error(request, f"{uploaded.name}: {error.detail}")
         else:
             messages.success(request, f"Uploaded {model_file.path}.")
+            if model_file.format_warning:
+                messages.warning(request, model_file.format_warning)
     return redirect(_version_url(instance))
 
 

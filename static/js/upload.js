@@ -58,6 +58,13 @@
           ui.bar.value = 100;
           ui.status.textContent = "done";
           ui.item.className = "upload-ok";
+          // The bytes match no known format, or not the one the name claims: say so now.
+          var body = null;
+          try { body = JSON.parse(xhr.responseText); } catch (e) { /* no body to read */ }
+          if (body && body.warning) {
+            ui.status.textContent = "done, but: " + body.warning;
+            ui.item.className = "upload-warning";
+          }
           resolve(true);
         } else {
           ui.status.textContent = errorText(xhr);
