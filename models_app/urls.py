@@ -15,6 +15,7 @@ urlpatterns = [
     path(MODEL + "versions/", views.version_list, name="version-list"),
     path(MODEL + "versions/new/", views.version_create, name="version-create"),
     path(VERSION, views.version_detail, name="version-detail"),
+    path(VERSION + "edit/", views.version_edit, name="version-edit"),
     # Upload and remove live beside files/<path>, not under it, so no file path can shadow them.
     path(VERSION + "upload/", views.file_upload, name="file-upload"),
     path(VERSION + "remove-file/", views.file_remove, name="file-remove"),

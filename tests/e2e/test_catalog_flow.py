@@ -81,7 +81,8 @@ def test_new_user_signs_up_uploads_finds_and_downloads(page, live_server, proble
     expect(page).to_have_url(f"{base}/models/{USERNAME}/{MODEL}/versions/new/")
     page.fill("#id_version", "1.0.0")
     page.fill("#id_changelog", "First release: **93%** accuracy on the held-out split.")
-    page.fill("#id_reported_metrics", '{"accuracy": 0.93}')
+    page.fill("#id_metrics-0-key", "accuracy")
+    page.fill("#id_metrics-0-value", "0.93")
     page.get_by_role("button", name="Create draft").click()
     version_url = f"{base}/models/{USERNAME}/{MODEL}/versions/1.0.0/"
     expect(page).to_have_url(version_url)
