@@ -147,3 +147,29 @@ class Evaluation(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (EvaluationStatus.SUCCEEDED, EvaluationStatus.FAILED)
+
+
+class SkipChooser(models.TextChoices):
+    OWNER = "owner", "Picked by the owner"
+    REGISTRY = "registry", "Chosen by the registry"
+
+
+class EvaluationSkip(models.Model):
+    """A test set a submission did not evaluate the version on, and why (its task or columns
+    do not fit the signature, its daily cap is reached, no file can be run). Replaced on each
+    submission; no evaluation was recorded, so nothing counts against anyone's cap."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="evaluation_skips")
+    test_set = models.ForeignKey(TestSet, on_delete=models.CASCADE, related_name="+")
+    chosen_by = models.CharField(max_length=16, choices=SkipChooser.choices)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["test_set__owner__username", "test_set__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "test_set"], name="one_skip_per_version_and_test_set")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} not evaluated on {self.test_set}"

@@ -148,11 +148,15 @@ class SignatureSpecForm(forms.Form):
     )
     type = forms.CharField(
         label="Type",
-        max_length=100, required=False, widget=forms.TextInput(attrs={"spellcheck": "false", "list": "tensor-types"})
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "list": "tensor-types"}),
     )
     shape = forms.CharField(
         label="Shape",
-        max_length=200, required=False, widget=forms.TextInput(attrs={"spellcheck": "false", "placeholder": "?, 4"})
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "placeholder": "?, 4"}),
     )
     labels = forms.CharField(
         label="Classes", max_length=20000, required=False, widget=forms.TextInput(attrs={"spellcheck": "false"})
@@ -244,7 +248,9 @@ class SignatureFormSet(forms.BaseFormSet):
 
 
 def _formset(form, base):
-    return forms.formset_factory(form, formset=base, extra=1, max_num=MAX_ROWS, validate_max=True, absolute_max=MAX_ROWS)
+    return forms.formset_factory(
+        form, formset=base, extra=1, max_num=MAX_ROWS, validate_max=True, absolute_max=MAX_ROWS
+    )
 
 
 ParamFormSet = _formset(KeyValueForm, KeyValueFormSet)
@@ -283,7 +289,9 @@ class VersionMetadata:
             # initial value would otherwise count as an untouched blank row and be dropped.
             return value if data is None else None
 
-        self.params = ParamFormSet(data, prefix="params", initial=rows(KeyValueFormSet.rows(version and version.params)))
+        self.params = ParamFormSet(
+            data, prefix="params", initial=rows(KeyValueFormSet.rows(version and version.params))
+        )
         self.metrics = MetricFormSet(
             data, prefix="metrics", initial=rows(KeyValueFormSet.rows(version and version.reported_metrics))
         )

@@ -111,7 +111,11 @@ def version_detail(request: HttpRequest, owner: str, name: str, version: str) ->
         "can_edit": is_owner and instance.is_editable,
         # The file the scan read the signature from, when the version's is still that one.
         "signature_source": next(
-            (f for f in files if services.has_signature(instance) and f.scan_report.get("signature") == instance.signature),
+            (
+                f
+                for f in files
+                if services.has_signature(instance) and f.scan_report.get("signature") == instance.signature
+            ),
             None,
         ),
         "upload_form": FileUploadForm() if can_upload else None,
