@@ -103,6 +103,9 @@ class Evaluation(models.Model):
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="evaluations")
     test_set = models.ForeignKey(TestSet, on_delete=models.CASCADE, related_name="evaluations")
     model_file = models.ForeignKey(ModelFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The file's path when the evaluation was requested: kept when the file is removed, so
+    # the results can be withdrawn from the version page and the evaluation page can say so.
+    model_file_path = models.CharField(max_length=512, blank=True, editable=False)
     source = models.CharField(max_length=16, choices=EvaluationSource.choices, default=EvaluationSource.MODEL)
     status = models.CharField(max_length=16, choices=EvaluationStatus.choices, default=EvaluationStatus.QUEUED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -143,6 +146,11 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"Evaluation #{self.pk}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """Its file was removed from the version: its results describe no file the version has."""
+        return bool(self.model_file_path) and self.model_file_id is None
 
     @property
     def is_finished(self) -> bool:

@@ -22,8 +22,9 @@ def version_part(request: HttpRequest, *, version: ModelVersion, **_: object) ->
     """
     evaluations = list(selectors.evaluations_of_version(user=request.user, version=version))
     latest: dict[int, Evaluation] = {}
+    # Results computed on a file since removed are withdrawn: they describe no file of the version.
     for evaluation in sorted(
-        (e for e in evaluations if e.status == EvaluationStatus.SUCCEEDED),
+        (e for e in evaluations if e.status == EvaluationStatus.SUCCEEDED and not e.is_withdrawn),
         key=lambda e: (e.finished_at or e.created_at, e.pk),
         reverse=True,
     ):

@@ -135,8 +135,18 @@ def _audit_benchmark_changes(*, test_set: TestSet, actor, before: dict) -> None:
 
 
 def _pick_model_file(version: ModelVersion) -> ModelFile:
+    """The file the owner chose to be evaluated, or else the first runnable one."""
     files = list(version.files.select_related("blob"))
     allowed = RUNNABLE_FORMATS + (PICKLE_FORMATS if settings.EVALUATE_PICKLE else ())
+    chosen = next((f for f in files if f.pk == version.evaluated_file_id), None)
+    if chosen is not None:
+        if chosen.format not in allowed:
+            raise DomainError(
+                f"{chosen.path}, the file chosen to be evaluated, is {chosen.format}: the registry runs only "
+                f"{', '.join(allowed)} files. Choose another file.",
+                code="no_runnable_file",
+            )
+        return chosen
     for wanted in allowed:
         for model_file in files:
             if model_file.format == wanted:
@@ -287,7 +297,8 @@ def evaluation_request(
         try:
             with transaction.atomic():
                 evaluation = Evaluation.objects.create(
-                    version=version, test_set=test_set, model_file=model_file, source=source,
+                    version=version, test_set=test_set, model_file=model_file, model_file_path=model_file.path,
+                    source=source,
                     requested_by=actor if actor is not None and actor.is_authenticated else None,
                     model_size=model_file.size,
                 )  # fmt: skip

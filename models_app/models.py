@@ -149,6 +149,12 @@ class ModelVersion(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     deprecation_reason = models.CharField(max_length=1000, blank=True)
     download_count = models.PositiveBigIntegerField(default=0, editable=False)
+    # The file the registry runs when it evaluates the version, chosen by the owner when the
+    # version holds more than one model; empty: the first runnable file. Removing the file
+    # empties it (and the results computed on it are withdrawn from the version page).
+    evaluated_file = models.ForeignKey(
+        "ModelFile", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
 
     objects = ModelVersionQuerySet.as_manager()
 

@@ -16,7 +16,7 @@ from registry_site.errors import Conflict, DomainError, NotFound, full_clean
 
 from .audit import audit
 from .blobs import SHA256_RE, blob_delete, blob_sha256_of, blob_store
-from .formats import DATA_FORMATS, detect_format
+from .formats import DATA_FORMATS, detect_format, format_label
 from .models import Blob, ModelFile, ModelVersion, RegisteredModel, ScanStatus, Tag, VersionStatus
 from .paths import sanitize_path
 from .querysets import PUBLIC_STATUSES
@@ -427,6 +427,23 @@ def _initial_scan(file_format: str) -> dict:
             "scanned_at": timezone.now(),
         }
     return {"scan_status": ScanStatus.PENDING}
+
+
+@transaction.atomic
+def version_choose_evaluated_file(*, version: ModelVersion, path: str) -> ModelVersion:
+    """The file of a draft the registry runs when it evaluates the version (a model, not data)."""
+    locked = _lock_editable_version(version)
+    model_file = locked.files.select_related("blob").filter(path=path).first()
+    if model_file is None:
+        raise NotFound(f"Version {locked.version} has no file '{path}'.")
+    if not model_file.is_model:
+        raise DomainError(
+            f"{model_file.path} is {format_label(model_file.format)}, not a model: the registry cannot run it.",
+            code="not_a_model",
+        )
+    locked.evaluated_file = model_file
+    locked.save(update_fields=["evaluated_file", "updated_at"])
+    return locked
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ urlpatterns = [
     # Upload and remove live beside files/<path>, not under it, so no file path can shadow them.
     path(VERSION + "upload/", views.file_upload, name="file-upload"),
     path(VERSION + "remove-file/", views.file_remove, name="file-remove"),
+    path(VERSION + "evaluated-file/", views.version_evaluated_file, name="version-evaluated-file"),
     path(VERSION + "files/<path:path>", views.file_download, name="file-download"),
     path("users/<str:username>/", views.user_detail, name="user-detail"),
 ]

@@ -103,7 +103,10 @@ def version_detail(request: HttpRequest, owner: str, name: str, version: str) ->
     is_owner = may(request.user, Action.EDIT, owner_id=model.owner_id)
     can_upload = is_owner and instance.is_editable
     files = list(instance.files.all())
+    model_files = [f for f in files if f.is_model]
     context = {
+        "evaluated_file": next((f for f in files if f.pk == instance.evaluated_file_id), None),
+        "evaluated_choices": model_files if can_upload and len(model_files) > 1 else [],
         "model": model,
         "version": instance,
         "files": files,
@@ -273,6 +276,20 @@ def file_upload(request: HttpRequest, owner: str, name: str, version: str) -> Ht
             if model_file.format_warning:
                 messages.warning(request, model_file.format_warning)
     return redirect(_version_url(instance))
+
+
+@login_required
+@require_POST
+def version_evaluated_file(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    """The owner's choice of the file the registry runs, when a draft holds several models."""
+    instance = _get_version(request, _get_editable_model(request, owner, name), version)
+    try:
+        services.version_choose_evaluated_file(version=instance, path=request.POST.get("path", ""))
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"The registry will evaluate {request.POST.get('path')}.")
+    return redirect(_version_url(instance) + "#files")
 
 
 @login_required
