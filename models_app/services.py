@@ -220,9 +220,8 @@ def _has_nul(value: Any) -> bool:
 
 class VersionDataInvalid(DomainError):
     """Every problem of a version's metadata at once: `errors` holds (field, sentence) pairs,
-    so a form shows each beside its field and the API names them all in one detail."""
-
-    code = "invalid_version_data"
+    so a form shows each beside its field and the API names them all in one detail (with the
+    code every bad field value has, "invalid")."""
 
     def __init__(self, errors: list[tuple[str, str]]):
         super().__init__(" ".join(message for _, message in errors), field=errors[0][0])
