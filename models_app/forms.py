@@ -88,6 +88,13 @@ class KeyValueForm(forms.Form):
             self.add_error("key", "Name this value.")
         if key and not value:
             self.add_error("value", f"Give {key} a value, or clear the row.")
+        for field, text in (("key", key), ("value", value)):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: no database can store it
+                self.add_error(field, "This contains a character that cannot be stored.")
+        if self.errors:
+            return data
         data["key"], data["value"] = key, self.parse(value) if key and value else None
         return data
 
