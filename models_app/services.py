@@ -297,9 +297,9 @@ def signature_problems(signature: Any) -> list[str]:
             shape = spec.get("shape")
             if shape is not None and (
                 not isinstance(shape, list)
-                or not all((isinstance(d, int) and not isinstance(d, bool) and d >= 0) or d is None for d in shape)
+                or not all((isinstance(d, int) and not isinstance(d, bool)) or d is None for d in shape)
             ):
-                problems.append(f"{where}.shape must be a list of integers (0 or more) or nulls.")
+                problems.append(f"{where}.shape must be a list of integers or nulls.")
             if "classes" in spec:
                 problems.append(_labels_problem(where, "classes", spec["classes"], (str, int)))
             if "columns" in spec:

@@ -227,7 +227,7 @@ def test_every_problem_of_the_metadata_is_named_at_once(owner_api, model):
     make_version(model, "1.0.0")
     body = {
         "signature": {
-            "inputs": [{"name": "x", "type": "float32", "shape": [None, -1]}, {"name": "", "type": "float32"}],
+            "inputs": [{"name": "x", "type": "float32", "shape": [None, "4"]}, {"name": "", "type": "float32"}],
             "outputs": [{"name": "y", "type": "int64", "classes": [True]}],
         },
         "changelog": "x",
@@ -236,7 +236,7 @@ def test_every_problem_of_the_metadata_is_named_at_once(owner_api, model):
 
     assert error["field"] == "signature"
     assert error["detail"] == (
-        "signature.inputs[0].shape must be a list of integers (0 or more) or nulls. "
+        "signature.inputs[0].shape must be a list of integers or nulls. "
         "signature.inputs[1] needs a 'name' and a 'type' (strings). "
         "signature.outputs[0].classes must hold strings or integers."
     )
