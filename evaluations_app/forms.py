@@ -61,3 +61,26 @@ class EvaluationRequestForm(forms.Form):
             for t in test_sets
         ]
         self.fields["predictions_file"].choices = [("", "— run the model —"), *((f.path, f.path) for f in files)]
+
+
+class EvaluateOnForm(forms.Form):
+    """The owner's pick of test sets every submitted version of the model is evaluated on."""
+
+    test_sets = forms.MultipleChoiceField(
+        label="Evaluate on", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Each submitted version is run on these; benchmarks that fit are added by the registry.",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, test_sets: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.by_name = {t.full_name: t for t in test_sets}
+        self.fields["test_sets"].choices = [
+            (
+                t.full_name,
+                f"{t.full_name} ({t.get_task_display().lower()}, {t.rows} rows)" + (" ★" if t.benchmark else ""),
+            )
+            for t in test_sets
+        ]
+
+    def chosen(self) -> list:
+        return [self.by_name[name] for name in self.cleaned_data["test_sets"]]

@@ -103,6 +103,9 @@ class Evaluation(models.Model):
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="evaluations")
     test_set = models.ForeignKey(TestSet, on_delete=models.CASCADE, related_name="evaluations")
     model_file = models.ForeignKey(ModelFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The file's path when the evaluation was requested: kept when the file is removed, so
+    # the results can be withdrawn from the version page and the evaluation page can say so.
+    model_file_path = models.CharField(max_length=512, blank=True, editable=False)
     source = models.CharField(max_length=16, choices=EvaluationSource.choices, default=EvaluationSource.MODEL)
     status = models.CharField(max_length=16, choices=EvaluationStatus.choices, default=EvaluationStatus.QUEUED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -146,5 +149,36 @@ class Evaluation(models.Model):
         return f"Evaluation #{self.pk}: {self.version} on {self.test_set}"
 
     @property
+    def is_withdrawn(self) -> bool:
+        """Its file was removed from the version: its results describe no file the version has."""
+        return bool(self.model_file_path) and self.model_file_id is None
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (EvaluationStatus.SUCCEEDED, EvaluationStatus.FAILED)
+
+
+class SkipChooser(models.TextChoices):
+    OWNER = "owner", "Picked by the owner"
+    REGISTRY = "registry", "Chosen by the registry"
+
+
+class EvaluationSkip(models.Model):
+    """A test set a submission did not evaluate the version on, and why (its task or columns
+    do not fit the signature, its daily cap is reached, no file can be run). Replaced on each
+    submission; no evaluation was recorded, so nothing counts against anyone's cap."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="evaluation_skips")
+    test_set = models.ForeignKey(TestSet, on_delete=models.CASCADE, related_name="+")
+    chosen_by = models.CharField(max_length=16, choices=SkipChooser.choices)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["test_set__owner__username", "test_set__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "test_set"], name="one_skip_per_version_and_test_set")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} not evaluated on {self.test_set}"

@@ -3,11 +3,12 @@
 
 from django.http import HttpRequest
 
+from accounts_app.roles import Action, may
 from models_app.models import ModelVersion
 from models_app.querysets import PUBLIC_STATUSES
 
 from . import charts, selectors, services
-from .forms import EvaluationRequestForm
+from .forms import EvaluateOnForm, EvaluationRequestForm
 from .labels import metric_label
 from .models import ACTIVE_STATUSES, Evaluation, EvaluationSource, EvaluationStatus
 from .views import result_context
@@ -22,8 +23,9 @@ def version_part(request: HttpRequest, *, version: ModelVersion, **_: object) ->
     """
     evaluations = list(selectors.evaluations_of_version(user=request.user, version=version))
     latest: dict[int, Evaluation] = {}
+    # Results computed on a file since removed are withdrawn: they describe no file of the version.
     for evaluation in sorted(
-        (e for e in evaluations if e.status == EvaluationStatus.SUCCEEDED),
+        (e for e in evaluations if e.status == EvaluationStatus.SUCCEEDED and not e.is_withdrawn),
         key=lambda e: (e.finished_at or e.created_at, e.pk),
         reverse=True,
     ):
@@ -33,10 +35,12 @@ def version_part(request: HttpRequest, *, version: ModelVersion, **_: object) ->
         for e in sorted(latest.values(), key=lambda e: (not e.test_set.benchmark, e.test_set.full_name))
     ]
     form = None
+    test_sets: list = []
     if services.may_request_evaluation(request.user, version):
         test_sets = list(selectors.test_set_list(user=request.user).order_by("-benchmark", "owner__username", "name"))
         form = EvaluationRequestForm(test_sets=test_sets, files=list(version.files.all()))
     return {
+        **_submission_plan(request, version, test_sets),
         "evaluations": evaluations,
         "results": results,
         # Tasks whose test sets are tables of numbers with a label or a value; the others
@@ -52,6 +56,21 @@ def version_part(request: HttpRequest, *, version: ModelVersion, **_: object) ->
         if isinstance(version.reported_metrics, dict)
         else {},
     }
+
+
+def _submission_plan(request: HttpRequest, version: ModelVersion, test_sets: list) -> dict:
+    """For the owner of a draft: the test-set picker and what a submission would run or skip.
+    For everyone who sees the version: what its last submission skipped, and why."""
+    context: dict = {"evaluation_skips": list(version.evaluation_skips.select_related("test_set__owner"))}
+    if not (version.is_editable and may(request.user, Action.EDIT, owner_id=version.model.owner_id)):
+        return context
+    picked = [t.full_name for t in version.model.evaluate_on.select_related("owner")]
+    context["evaluate_on_form"] = EvaluateOnForm(initial={"test_sets": picked}, test_sets=test_sets)
+    context["submission_plan"] = [
+        {"test_set": test_set, "chosen_by": chosen_by, "skip": reason}
+        for test_set, chosen_by, reason in services.submission_candidates(version)
+    ]
+    return context
 
 
 def model_part(request: HttpRequest, *, versions: list[ModelVersion], **_: object) -> dict:

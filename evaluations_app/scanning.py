@@ -13,6 +13,9 @@
    fails or reads nothing adds a note, never a "clean": our own walk must have finished.
 4. The verdict is written with a conditional update, so a file whose bytes changed since
    (a new upload under the same row cannot happen; a removed file can) is left alone.
+5. The signature the child read (an ONNX graph's inputs and outputs; a skops estimator's
+   n_features_in_, feature names and classes_, parsed from its schema, never loaded) is kept
+   in the file's report and becomes the version's when it is a draft without one.
 """
 
 import functools
@@ -29,6 +32,7 @@ from django.utils import timezone
 from models_app.blobs import blob_open
 from models_app.formats import DATA_FORMATS, Format
 from models_app.models import ModelFile, ScanStatus
+from models_app.services import signature_problems, version_adopt_signature
 
 from .engine.child import PICKLE_ALLOWED, _sklearn_estimators
 from .engine.sandbox import Limits, SandboxUnavailable, run_in_sandbox, sandbox_workdir
@@ -209,9 +213,16 @@ def file_scan(*, file_id: int, only_pending: bool = False) -> str | None:
         except SandboxUnavailable as unavailable:
             report = {"ok": False, "error": f"{CHILD_FAILURE}: {unavailable.message}"}
     status, findings, stored = verdict(file_format, report)
-    ModelFile.objects.filter(pk=file_id, blob_id=model_file.blob_id).update(
+    signature = report.get("signature") if isinstance(report, dict) and report.get("ok") else None
+    if isinstance(signature, dict) and not signature_problems(signature):
+        stored["signature"] = signature  # what the file declares, shown beside the version's
+    else:
+        signature = None
+    updated = ModelFile.objects.filter(pk=file_id, blob_id=model_file.blob_id).update(
         scan_status=status, scan_findings=findings, scan_report=stored, scanned_at=timezone.now()
     )
+    if updated and signature:
+        version_adopt_signature(model_file_id=file_id, signature=signature)
     log.info("scanned file %s (%s): %s", file_id, file_format, status)
     return status
 

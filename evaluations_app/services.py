@@ -20,7 +20,7 @@ from registry_site.errors import Conflict, DomainError, Forbidden, full_clean
 
 from .arrays import array_store
 from .engine.tables import features_and_target, read_table, validate_table
-from .models import Evaluation, EvaluationSource, EvaluationStatus, TestSet, TestSetTask
+from .models import Evaluation, EvaluationSkip, EvaluationSource, EvaluationStatus, SkipChooser, TestSet, TestSetTask
 from .tasks import evaluation_enqueue
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,18 @@ def _audit_benchmark_changes(*, test_set: TestSet, actor, before: dict) -> None:
 
 
 def _pick_model_file(version: ModelVersion) -> ModelFile:
+    """The file the owner chose to be evaluated, or else the first runnable one."""
     files = list(version.files.select_related("blob"))
     allowed = RUNNABLE_FORMATS + (PICKLE_FORMATS if settings.EVALUATE_PICKLE else ())
+    chosen = next((f for f in files if f.pk == version.evaluated_file_id), None)
+    if chosen is not None:
+        if chosen.format not in allowed:
+            raise DomainError(
+                f"{chosen.path}, the file chosen to be evaluated, is {chosen.format}: the registry runs only "
+                f"{', '.join(allowed)} files. Choose another file.",
+                code="no_runnable_file",
+            )
+        return chosen
     for wanted in allowed:
         for model_file in files:
             if model_file.format == wanted:
@@ -175,15 +185,37 @@ def _compatible(version: ModelVersion, test_set: TestSet) -> None:
         )
 
 
+def signature_misfit(version: ModelVersion, test_set: TestSet) -> str:
+    """Why the version's declared inputs cannot read the test set's table ("" when they can):
+    a different number of features, or named columns the table does not have."""
+    declared, columns = _declared_feature_count(version), len(test_set.feature_columns)
+    name = f"{version.model.full_name} {version.version}"
+    if declared is not None and declared != columns:
+        return (
+            f"{name} declares {declared} input features and {test_set.full_name} has {columns} feature columns; "
+            "pick a test set with the columns the model takes."
+        )
+    wanted = _declared_columns(version)
+    missing = [column for column in wanted if column not in test_set.feature_columns]
+    if wanted and missing:
+        return f"{name} reads the columns {', '.join(missing[:5])}, which {test_set.full_name} does not have."
+    return ""
+
+
+def misfit(version: ModelVersion, test_set: TestSet) -> str:
+    """Why the registry cannot run the version on the test set ("" when it can): the task, or the signature."""
+    try:
+        _compatible(version, test_set)
+    except DomainError as error:
+        return error.detail
+    return signature_misfit(version, test_set)
+
+
 def _fits_signature(version: ModelVersion, test_set: TestSet) -> None:
     """Refused when asked, not failed later: the version's declared inputs must match the table."""
-    declared, columns = _declared_feature_count(version), len(test_set.feature_columns)
-    if declared is not None and declared != columns:
-        raise DomainError(
-            f"{version.model.full_name} {version.version} declares {declared} input features and "
-            f"{test_set.full_name} has {columns} feature columns; pick a test set with the columns the model takes.",
-            code="signature_mismatch",
-        )
+    reason = signature_misfit(version, test_set)
+    if reason:
+        raise DomainError(reason, code="signature_mismatch")
 
 
 def may_request_evaluation(user, version: ModelVersion) -> bool:
@@ -282,7 +314,8 @@ def evaluation_request(
         try:
             with transaction.atomic():
                 evaluation = Evaluation.objects.create(
-                    version=version, test_set=test_set, model_file=model_file, source=source,
+                    version=version, test_set=test_set, model_file=model_file, model_file_path=model_file.path,
+                    source=source,
                     requested_by=actor if actor is not None and actor.is_authenticated else None,
                     model_size=model_file.size,
                 )  # fmt: skip
@@ -311,29 +344,78 @@ def _declared_feature_count(version: ModelVersion) -> int | None:
     return None
 
 
-def evaluations_for_submission(*, version: ModelVersion) -> list[Evaluation]:
-    """Queue evaluations on the model's declared test sets and on matching benchmarks.
+def _declared_columns(version: ModelVersion) -> list[str]:
+    signature = version.signature if isinstance(version.signature, dict) else {}
+    inputs = signature.get("inputs") or []
+    if len(inputs) == 1 and isinstance(inputs[0], dict) and isinstance(inputs[0].get("columns"), list):
+        return [column for column in inputs[0]["columns"] if isinstance(column, str)]
+    return []
 
-    A benchmark matches when its task fits the model's and, if the version's signature
-    declares how many features it takes, the benchmark has that many.
-    """
+
+def submission_candidates(version: ModelVersion) -> list[tuple[TestSet, str, str]]:
+    """(test set, who chose it, why it will be skipped or "") for every test set a submission
+    of the version considers: those the owner picked, then the benchmarks of a task the
+    registry matches automatically. A benchmark of another task is not considered at all."""
     declared = set(version.model.evaluate_on.values_list("pk", flat=True))
     wanted = TestSet.objects.filter(Q(pk__in=declared) | Q(benchmark=True)).select_related("owner")
-    features = _declared_feature_count(version)
-    started = []
+    found = []
     for test_set in wanted:
-        if test_set.pk not in declared:
-            if version.model.task not in AUTO_MATCHED_TASKS:
-                continue
-            if features is not None and features != len(test_set.feature_columns):
-                continue
-        try:
-            _compatible(version, test_set)
-            with transaction.atomic():
-                started.append(evaluation_request(version=version, test_set=test_set, actor=None, enforce_quota=False))
-        except TooManyEvaluations as error:
-            # The benchmark's daily cap counts these too; the submission goes on without it.
-            log.warning("not evaluating %s on %s: %s", version.pk, test_set.full_name, error.detail)
-        except DomainError as error:
-            log.info("not evaluating %s on %s: %s", version.pk, test_set.full_name, error.detail)
+        chosen_by = SkipChooser.OWNER if test_set.pk in declared else SkipChooser.REGISTRY
+        if chosen_by == SkipChooser.REGISTRY and version.model.task not in AUTO_MATCHED_TASKS:
+            continue
+        found.append((test_set, chosen_by, misfit(version, test_set)))
+    return found
+
+
+def evaluations_for_submission(*, version: ModelVersion) -> list[Evaluation]:
+    """Queue evaluations on the test sets the owner picked and on the benchmarks that fit.
+
+    1. Consider the owner's picks and the benchmarks of the model's task (submission_candidates).
+    2. A test set whose task or columns do not fit the signature is skipped, with a note;
+       so is one the registry cannot run now (its daily cap reached, no runnable file). A
+       skip records no evaluation, so it counts against no cap.
+    3. The notes replace those of the previous submission.
+    """
+    started, skipped = [], []
+    for test_set, chosen_by, reason in submission_candidates(version):
+        if not reason:
+            try:
+                with transaction.atomic():
+                    started.append(
+                        evaluation_request(version=version, test_set=test_set, actor=None, enforce_quota=False)
+                    )
+            except TooManyEvaluations as error:
+                # The benchmark's daily cap counts these too; the submission goes on without it.
+                log.warning("not evaluating %s on %s: %s", version.pk, test_set.full_name, error.detail)
+                reason = error.detail
+            except DomainError as error:
+                reason = error.detail
+        if reason:
+            log.info("not evaluating %s on %s: %s", version.pk, test_set.full_name, reason)
+            skipped.append(EvaluationSkip(version=version, test_set=test_set, chosen_by=chosen_by, reason=reason))
+    with transaction.atomic():
+        EvaluationSkip.objects.filter(version=version).delete()
+        EvaluationSkip.objects.bulk_create(skipped)
     return started
+
+
+@transaction.atomic
+def model_set_evaluate_on(*, model, test_sets: list[TestSet], actor) -> None:
+    """The test sets every submitted version of the model is evaluated on (the owner's pick);
+    only test sets the owner may see, and the change is an audit event."""
+    if not may(actor, Action.EDIT, owner_id=model.owner_id):
+        raise Forbidden(f"Only the owner of {model.full_name} can choose its test sets.")
+    visible = set(
+        TestSet.objects.visible_to(actor).filter(pk__in=[t.pk for t in test_sets]).values_list("pk", flat=True)
+    )
+    hidden = [t.full_name for t in test_sets if t.pk not in visible]
+    if hidden:
+        raise DomainError(f"No test set named {', '.join(hidden)}.", field="test_sets")
+    before = sorted(model.evaluate_on.values_list("pk", flat=True))
+    model.evaluate_on.set(test_sets)
+    after = sorted(t.pk for t in test_sets)
+    if before != after:
+        audit(
+            actor=actor, action="model.evaluate_on", model_full_name=model.full_name,
+            data={"from": before, "to": after, "test_sets": sorted(t.full_name for t in test_sets)},
+        )  # fmt: skip

@@ -9,6 +9,7 @@ TEST_SET = "test-sets/<str:owner>/<str:name>/"
 urlpatterns = [
     path(MODEL + "compare/", views.model_compare, name="model-compare"),
     path(VERSION + "evaluate/", views.evaluation_request, name="evaluation-request"),
+    path(VERSION + "evaluate-on/", views.evaluate_on_update, name="evaluate-on"),
     path("test-sets/", views.test_set_list, name="test-set-list"),
     path("test-sets/benchmarks/", views.benchmark_list, name="benchmark-list"),
     path(TEST_SET, views.test_set_detail, name="test-set-detail"),

@@ -21,7 +21,7 @@ from registry_site.forms import add_domain_error
 
 from . import charts, selectors, services
 from .engine.tables import InvalidTable
-from .forms import EvaluationRequestForm, TestSetBenchmarkForm, TestSetUploadForm
+from .forms import EvaluateOnForm, EvaluationRequestForm, TestSetBenchmarkForm, TestSetUploadForm
 from .labels import LEADERBOARD_METRICS, metric_label, verdict
 from .models import Evaluation, EvaluationSource, TestSet
 
@@ -155,6 +155,28 @@ def evaluation_request(request: HttpRequest, owner: str, name: str, version: str
     else:
         messages.success(request, f"Queued an evaluation on {test_set.full_name}; this page updates when it is done.")
     return redirect(_version_url(instance) + "#evaluations")
+
+
+@login_required
+@require_POST
+def evaluate_on_update(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    """The owner's pick of the test sets each submitted version of the model is evaluated on."""
+    instance = _get_version(request, owner, name, version)
+    if not may(request.user, Action.EDIT, owner_id=instance.model.owner_id):
+        raise PermissionDenied("Only the owner can choose the test sets of a model.")
+    test_sets = list(selectors.test_set_list(user=request.user))
+    form = EvaluateOnForm(request.POST, test_sets=test_sets)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(_version_url(instance) + "#evaluate-on")
+    try:
+        services.model_set_evaluate_on(model=instance.model, test_sets=form.chosen(), actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        chosen = ", ".join(t.full_name for t in form.chosen()) or "no test set of your choice"
+        messages.success(request, f"Submitted versions of {instance.model.full_name} will be evaluated on {chosen}.")
+    return redirect(_version_url(instance) + "#evaluate-on")
 
 
 @require_GET

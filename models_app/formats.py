@@ -149,3 +149,58 @@ def _is_json(fileobj: BinaryIO, limit: int = 1024 * 1024) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Formats that hold a model (weights, a graph, an estimator); the rest is data or unknown.
+MODEL_FORMATS = frozenset(
+    {Format.ONNX, Format.SKOPS, Format.PICKLE, Format.JOBLIB, Format.PYTORCH, Format.SAFETENSORS, Format.GGUF,
+     Format.HDF5}
+)  # fmt: skip
+
+# What a file's name claims. Each extension maps to the formats whose bytes may carry it
+# (a .pt may be a zip checkpoint or an old raw pickle; a .bin is anything, so it claims nothing).
+CLAIMED_BY_EXTENSION: dict[str, frozenset[str]] = {
+    "onnx": frozenset({Format.ONNX}),
+    "skops": frozenset({Format.SKOPS}),
+    "pkl": frozenset({Format.PICKLE, Format.JOBLIB}),
+    "pickle": frozenset({Format.PICKLE, Format.JOBLIB}),
+    "joblib": frozenset({Format.JOBLIB, Format.PICKLE}),
+    "pt": frozenset({Format.PYTORCH, Format.PICKLE}),
+    "pth": frozenset({Format.PYTORCH, Format.PICKLE}),
+    "safetensors": frozenset({Format.SAFETENSORS}),
+    "gguf": frozenset({Format.GGUF}),
+    "h5": frozenset({Format.HDF5}),
+    "hdf5": frozenset({Format.HDF5}),
+    "keras": frozenset({Format.ZIP, Format.HDF5}),
+    "npy": frozenset({Format.NUMPY}),
+    "parquet": frozenset({Format.PARQUET}),
+    "json": frozenset({Format.JSON}),
+    "zip": frozenset({Format.ZIP, Format.SKOPS, Format.PYTORCH}),
+    "csv": frozenset({Format.TEXT}),
+    "txt": frozenset({Format.TEXT, Format.JSON}),
+    "md": frozenset({Format.TEXT}),
+}
+
+
+def format_label(file_format: str) -> str:
+    return dict(Format.CHOICES).get(file_format, file_format)
+
+
+def format_warning(path: str, file_format: str) -> str:
+    """A sentence when a file's bytes are no known format, or not the format its name claims;
+    "" when they agree. Derived from the name and the detected format only, so the upload's
+    answer, the file table and the review's files check all say the same thing."""
+    name = path.rsplit("/", 1)[-1]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name.strip(".") else ""
+    claimed = CLAIMED_BY_EXTENSION.get(extension)
+    if claimed is not None and file_format not in claimed:
+        wanted = " or ".join(sorted({format_label(f) for f in claimed}))
+        found = (
+            "match no known model or data format"
+            if file_format == Format.UNKNOWN
+            else (f"are {format_label(file_format)}")
+        )
+        return f"{name} is named like a{'n' if wanted[0] in 'AEIOU' else ''} {wanted} file, but its bytes {found}."
+    if file_format == Format.UNKNOWN:
+        return f"The bytes of {name} match no known model or data format; the registry cannot scan or run it."
+    return ""

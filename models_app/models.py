@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 
 from .blobs import blob_key
-from .formats import Format
+from .formats import MODEL_FORMATS, Format, format_warning
 from .querysets import PUBLIC_STATUSES, ModelVersionQuerySet, RegisteredModelQuerySet
 
 NAME_RE = r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$"
@@ -161,6 +161,12 @@ class ModelVersion(models.Model):
     # The model card this version carries (models_app/cards.py), copied at submission: what its
     # reviewer sees, and what approval publishes.
     card = models.JSONField(default=dict, blank=True, editable=False)
+    # The file the registry runs when it evaluates the version, chosen by the owner when the
+    # version holds more than one model; empty: the first runnable file. Removing the file
+    # empties it (and the results computed on it are withdrawn from the version page).
+    evaluated_file = models.ForeignKey(
+        "ModelFile", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
 
     objects = ModelVersionQuerySet.as_manager()
 
@@ -252,6 +258,15 @@ class ModelFile(models.Model):
     @property
     def filename(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def format_warning(self) -> str:
+        """Why its bytes look wrong for a model upload ("garbage.onnx ... its bytes are Text"), or ""."""
+        return format_warning(self.path, self.format)
+
+    @property
+    def is_model(self) -> bool:
+        return self.format in MODEL_FORMATS
 
     @property
     def can_run_code(self) -> bool:

@@ -17,7 +17,7 @@ from registry_site.errors import Conflict, DomainError, NotFound, full_clean
 from . import search
 from .blobs import SHA256_RE, blob_delete, blob_sha256_of, blob_store
 from .cards import TEXT_FIELDS, Card, published_card, version_card, working_card
-from .formats import DATA_FORMATS, detect_format
+from .formats import DATA_FORMATS, detect_format, format_label
 from .models import Blob, ModelFile, ModelVersion, RegisteredModel, ScanStatus, Tag, VersionStatus
 from .paths import sanitize_path
 from .querysets import PUBLIC_STATUSES
@@ -294,48 +294,99 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+class VersionDataInvalid(DomainError):
+    """Every problem of a version's metadata at once: `errors` holds (field, sentence) pairs,
+    so a form shows each beside its field and the API names them all in one detail (with the
+    code every bad field value has, "invalid")."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__(" ".join(message for _, message in errors), field=errors[0][0])
+        self.errors = errors
+
+
 def _validate_version_data(version: ModelVersion) -> None:
+    errors: list[tuple[str, str]] = []
     # PostgreSQL's jsonb cannot hold a NUL character; refuse it here rather than fail there.
     for field in ("params", "reported_metrics", "signature"):
         if _has_nul(getattr(version, field)):
-            raise DomainError(f"{field} contains a NUL character.", field=field)
+            errors.append((field, f"{field} contains a NUL character."))
     if not isinstance(version.params, dict):
-        raise DomainError("params must be a JSON object.", field="params")
+        errors.append(("params", "params must be a JSON object."))
     if not isinstance(version.reported_metrics, dict):
-        raise DomainError("reported_metrics must be a JSON object.", field="reported_metrics")
-    for key, value in version.reported_metrics.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise DomainError(f"reported_metrics.{key} must be a number.", field="reported_metrics")
-    validate_signature(version.signature)
+        errors.append(("reported_metrics", "reported_metrics must be a JSON object."))
+    else:
+        for key, value in version.reported_metrics.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                errors.append(("reported_metrics", f"reported_metrics.{key} must be a number."))
+    errors += [("signature", message) for message in signature_problems(version.signature)]
+    if errors:
+        raise VersionDataInvalid(errors)
 
 
-def validate_signature(signature: Any) -> None:
+MAX_SIGNATURE_SPECS = 100
+MAX_SIGNATURE_LABELS = 1000
+
+
+def _labels_problem(where: str, key: str, value: Any, kinds: tuple[type, ...]) -> str | None:
+    if not isinstance(value, list) or len(value) > MAX_SIGNATURE_LABELS:
+        return f"{where}.{key} must be a list of at most {MAX_SIGNATURE_LABELS} labels."
+    if not all(isinstance(item, kinds) and not isinstance(item, bool) for item in value):
+        names = " or ".join("strings" if kind is str else "integers" for kind in kinds)
+        return f"{where}.{key} must hold {names}."
+    return None
+
+
+def signature_problems(signature: Any) -> list[str]:
+    """Every problem of a signature, one sentence each ([] when it is valid).
+
+    A signature is {"inputs": [...], "outputs": [...]}, each a list of {name, type, shape?};
+    an input may name the table `columns` it takes, an output the `classes` its indices mean.
+    """
     if not isinstance(signature, dict):
-        raise DomainError("signature must be a JSON object with 'inputs' and 'outputs'.", field="signature")
+        return ["signature must be a JSON object with 'inputs' and 'outputs'."]
+    problems = []
     unknown = set(signature) - {"inputs", "outputs"}
     if unknown:
-        raise DomainError(f"signature has unknown keys: {', '.join(sorted(unknown))}.", field="signature")
+        problems.append(f"signature has unknown keys: {', '.join(sorted(unknown))}.")
     for side in ("inputs", "outputs"):
         specs = signature.get(side, [])
         if not isinstance(specs, list):
-            raise DomainError(f"signature.{side} must be a list.", field="signature")
+            problems.append(f"signature.{side} must be a list.")
+            continue
+        if len(specs) > MAX_SIGNATURE_SPECS:
+            problems.append(f"signature.{side} has {len(specs)} entries; at most {MAX_SIGNATURE_SPECS} are kept.")
+            continue
+        names = [spec.get("name") for spec in specs if isinstance(spec, dict)]
         for index, spec in enumerate(specs):
+            where = f"signature.{side}[{index}]"
             if (
                 not isinstance(spec, dict)
                 or not isinstance(spec.get("name"), str)
                 or not isinstance(spec.get("type"), str)
+                or not spec["name"].strip()
+                or not spec["type"].strip()
             ):
-                raise DomainError(
-                    f"signature.{side}[{index}] needs a 'name' and a 'type' (strings).", field="signature"
-                )
+                problems.append(f"{where} needs a 'name' and a 'type' (strings).")
+                continue
+            if names.count(spec["name"]) > 1 and names.index(spec["name"]) == index:
+                problems.append(f"signature.{side} names '{spec['name']}' more than once.")
             shape = spec.get("shape")
             if shape is not None and (
                 not isinstance(shape, list)
-                or not all(isinstance(d, int) and not isinstance(d, bool) or d is None for d in shape)
+                or not all((isinstance(d, int) and not isinstance(d, bool)) or d is None for d in shape)
             ):
-                raise DomainError(
-                    f"signature.{side}[{index}].shape must be a list of integers or nulls.", field="signature"
-                )
+                problems.append(f"{where}.shape must be a list of integers or nulls.")
+            if "classes" in spec:
+                problems.append(_labels_problem(where, "classes", spec["classes"], (str, int)))
+            if "columns" in spec:
+                problems.append(_labels_problem(where, "columns", spec["columns"], (str,)))
+    return [problem for problem in problems if problem]
+
+
+def validate_signature(signature: Any) -> None:
+    problems = signature_problems(signature)
+    if problems:
+        raise VersionDataInvalid([("signature", problem) for problem in problems])
 
 
 def lock_version(version: ModelVersion) -> ModelVersion | None:
@@ -364,6 +415,27 @@ def _lock_editable_version(version: ModelVersion) -> ModelVersion:
             code="version_frozen",
         )
     return locked
+
+
+def version_adopt_signature(*, model_file_id: int, signature: dict) -> bool:
+    """The signature read from an uploaded file becomes its version's, if the version is still
+    editable and declares none (a signature the owner typed is never overwritten). Returns
+    whether it was stored."""
+    if signature_problems(signature):
+        return False
+    with transaction.atomic():
+        model_file = ModelFile.objects.select_related("version").filter(pk=model_file_id).first()
+        locked = lock_version(model_file.version) if model_file is not None else None
+        if locked is None or not locked.is_editable or has_signature(locked):
+            return False
+        locked.signature = signature
+        locked.save(update_fields=["signature", "updated_at"])
+    return True
+
+
+def has_signature(version: ModelVersion) -> bool:
+    signature = version.signature if isinstance(version.signature, dict) else {}
+    return bool(signature.get("inputs") or signature.get("outputs"))
 
 
 @transaction.atomic
@@ -441,6 +513,29 @@ def _initial_scan(file_format: str) -> dict:
             "scanned_at": timezone.now(),
         }
     return {"scan_status": ScanStatus.PENDING}
+
+
+@transaction.atomic
+def version_choose_evaluated_file(*, version: ModelVersion, path: str, actor) -> ModelVersion:
+    """The file of a draft the registry runs when it evaluates the version (a model, not data)."""
+    locked = _lock_editable_version(version)
+    model_file = locked.files.select_related("blob").filter(path=path).first()
+    if model_file is None:
+        raise NotFound(f"Version {locked.version} has no file '{path}'.")
+    if not model_file.is_model:
+        raise DomainError(
+            f"{model_file.path} is {format_label(model_file.format)}, not a model: the registry cannot run it.",
+            code="not_a_model",
+        )
+    before = locked.evaluated_file.path if locked.evaluated_file_id else None
+    locked.evaluated_file = model_file
+    locked.save(update_fields=["evaluated_file", "updated_at"])
+    if before != model_file.path:
+        audit(
+            actor=actor, action="version.evaluated_file", version=locked,
+            data={"changes": {"evaluated_file": {"from": before, "to": model_file.path}}},
+        )  # fmt: skip
+    return locked
 
 
 @transaction.atomic

@@ -15,9 +15,11 @@ urlpatterns = [
     path(MODEL + "versions/", views.version_list, name="version-list"),
     path(MODEL + "versions/new/", views.version_create, name="version-create"),
     path(VERSION, views.version_detail, name="version-detail"),
+    path(VERSION + "edit/", views.version_edit, name="version-edit"),
     # Upload and remove live beside files/<path>, not under it, so no file path can shadow them.
     path(VERSION + "upload/", views.file_upload, name="file-upload"),
     path(VERSION + "remove-file/", views.file_remove, name="file-remove"),
+    path(VERSION + "evaluated-file/", views.version_evaluated_file, name="version-evaluated-file"),
     path(VERSION + "files/<path:path>", views.file_download, name="file-download"),
     path("users/<str:username>/", views.user_detail, name="user-detail"),
 ]

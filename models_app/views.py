@@ -18,7 +18,7 @@ from . import selectors, services
 from .cards import CARD_LABELS, pending_fields, published_card, working_card
 from .downloads import file_response
 from .filters import ORDERING_LABELS, ModelFilter
-from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionCreateForm
+from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionMetadata
 from .lookups import get_model as _get_model
 from .lookups import version_url as _version_url
 from .models import ModelVersion, RegisteredModel, VersionStatus
@@ -136,11 +136,25 @@ def version_detail(request: HttpRequest, owner: str, name: str, version: str) ->
     instance = _get_version(request, model, version)
     is_owner = may(request.user, Action.EDIT, owner_id=model.owner_id)
     can_upload = is_owner and instance.is_editable
+    files = list(instance.files.all())
+    model_files = [f for f in files if f.is_model]
     context = {
+        "evaluated_file": next((f for f in files if f.pk == instance.evaluated_file_id), None),
+        "evaluated_choices": model_files if can_upload and len(model_files) > 1 else [],
         "model": model,
         "version": instance,
-        "files": list(instance.files.all()),
+        "files": files,
         "is_owner": is_owner,
+        "can_edit": is_owner and instance.is_editable,
+        # The file the scan read the signature from, when the version's is still that one.
+        "signature_source": next(
+            (
+                f
+                for f in files
+                if services.has_signature(instance) and f.scan_report.get("signature") == instance.signature
+            ),
+            None,
+        ),
         "upload_form": FileUploadForm() if can_upload else None,
         "frozen_reason": FROZEN_REASONS.get(instance.status, ""),
         **page_parts("version", request, version=instance),
@@ -240,16 +254,38 @@ def model_delete(request: HttpRequest, owner: str, name: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def version_create(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     model = _get_editable_model(request, owner, name)
-    form = VersionCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    metadata = VersionMetadata(request.POST or None, creating=True)
+    if request.method == "POST" and metadata.is_valid():
         try:
-            version = services.version_create(model=model, created_by=request.user, **form.cleaned_data)
+            version = services.version_create(model=model, created_by=request.user, **metadata.cleaned())
         except DomainError as error:
-            add_domain_error(form, error)
+            metadata.add_service_error(error)
         else:
             messages.success(request, f"Created draft {version.version}. Upload its files below.")
             return redirect(_version_url(version))
-    return render(request, "models_app/version_form.html", {"form": form, "model": model})
+    return render(request, "models_app/version_form.html", {"metadata": metadata, "model": model, "creating": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def version_edit(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    """A draft's changelog, parameters, reported metrics and signature, as rows of fields."""
+    model = _get_editable_model(request, owner, name)
+    instance = _get_version(request, model, version)
+    if not instance.is_editable:
+        messages.error(request, FROZEN_REASONS.get(instance.status, "This version can no longer be edited."))
+        return redirect(_version_url(instance))
+    metadata = VersionMetadata(request.POST or None, version=instance)
+    if request.method == "POST" and metadata.is_valid():
+        try:
+            services.version_update(version=instance, actor=request.user, **metadata.cleaned())
+        except DomainError as error:
+            metadata.add_service_error(error)
+        else:
+            messages.success(request, f"Saved the details of {instance.version}.")
+            return redirect(_version_url(instance))
+    context = {"metadata": metadata, "model": model, "version": instance, "creating": False}
+    return render(request, "models_app/version_form.html", context)
 
 
 @login_required
@@ -273,7 +309,23 @@ def file_upload(request: HttpRequest, owner: str, name: str, version: str) -> Ht
             messages.error(request, f"{uploaded.name}: {error.detail}")
         else:
             messages.success(request, f"Uploaded {model_file.path}.")
+            if model_file.format_warning:
+                messages.warning(request, model_file.format_warning)
     return redirect(_version_url(instance))
+
+
+@login_required
+@require_POST
+def version_evaluated_file(request: HttpRequest, owner: str, name: str, version: str) -> HttpResponse:
+    """The owner's choice of the file the registry runs, when a draft holds several models."""
+    instance = _get_version(request, _get_editable_model(request, owner, name), version)
+    try:
+        services.version_choose_evaluated_file(version=instance, path=request.POST.get("path", ""), actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"The registry will evaluate {request.POST.get('path')}.")
+    return redirect(_version_url(instance) + "#files")
 
 
 @login_required

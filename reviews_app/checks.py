@@ -16,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from evaluations_app.models import ACTIVE_STATUSES, Evaluation, EvaluationStatus
 from evaluations_app.selectors import DEFAULT_METRIC, LOWER_IS_BETTER, latest_by_test_set
 from models_app.cards import version_card
+from models_app.formats import format_label
 from models_app.models import ModelVersion, ScanStatus
 
 from .models import CheckStatus, Review, ReviewStatus
@@ -64,6 +65,17 @@ def check_files(version: ModelVersion, previous: ModelVersion | None) -> CheckRe
     too_big = [f.path for f in files if f.size > settings.MAX_UPLOAD_SIZE]
     if too_big:
         return CheckResult("files", CheckStatus.FAIL, f"Larger than the upload limit: {', '.join(too_big)}.")
+    # The bytes decide, not the names: unknown bytes, or a name that claims another format
+    # (garbage.onnx holding text), cannot be scanned or run as what they say they are.
+    mismatched = [f.format_warning for f in files if f.format_warning]
+    if mismatched:
+        return CheckResult("files", CheckStatus.FAIL, " ".join(mismatched)[:900])
+    if not any(f.is_model for f in files):
+        kinds = ", ".join(sorted({format_label(f.format) for f in files}))
+        return CheckResult(
+            "files", CheckStatus.FAIL,
+            f"No file holds a model (found only {kinds}); upload the model itself, such as an ONNX or skops file.",
+        )  # fmt: skip
     empty = [f.path for f in files if f.size == 0]
     if empty:
         return CheckResult("files", CheckStatus.WARN, f"Empty files: {', '.join(empty)}.")

@@ -109,6 +109,24 @@ RELEASE_REVIEWER = "release-reviewer"
 # The file a version gets when a test asks for a submitted status but gives no files:
 # a version without files cannot be submitted.
 PLACEHOLDER_FILES = {"model.bin": b"placeholder weights"}
+
+
+def tiny_onnx_bytes(features: int = 4) -> bytes:
+    """A real, valid ONNX model (Identity on a float32 [N, features] tensor): bytes that the
+    format detection and the files check accept as a model, built in milliseconds."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["features"], ["scores"])],
+        "tiny",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, features])],
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [None, features])],
+    )
+    model = helper.make_model(graph, producer_name="tests", opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
 # The decision that leads from an open review to each status (deprecated is published first).
 _DECISIONS = {
     VersionStatus.PUBLISHED: "approve",

@@ -42,6 +42,7 @@ class Report:
         self.max_members = int(limits["max_members"])
         self.read = 0
         self.skops_untrusted: list[str] = []
+        self.signature: dict | None = None
 
     def count(self, size: int) -> None:
         """Bytes actually decompressed, whatever an archive declares: a bomb stops here."""
@@ -250,6 +251,8 @@ def check_onnx(data: bytes, report: Report, where: str) -> None:
         raise Unscannable(f"{where} is not a readable ONNX model ({type(error).__name__}).") from None
     domains = {opset.domain for opset in model.opset_import}
     custom = sorted(domain for domain in domains if domain not in STANDARD_ONNX_DOMAINS)
+    if where == "the file":
+        report.signature = onnx_signature(model)
     if custom:
         report.findings.append(f"{where} uses custom operator domains ({', '.join(custom)}), which run native code.")
     if model.functions:
@@ -277,6 +280,142 @@ def check_onnx(data: bytes, report: Report, where: str) -> None:
             f"{where} keeps tensors in external files ({', '.join(sorted(external))[:200]}); the registry serves "
             "only the bytes it stored, so they are refused."
         )
+
+
+# --- signatures: read from the graph or the estimator's saved state, nothing run ---
+
+MAX_SIGNATURE_SPECS = 100
+MAX_CLASSES = 1000
+ONNX_TYPE_NAMES = {"FLOAT": "float32", "DOUBLE": "float64", "FLOAT16": "float16", "BFLOAT16": "bfloat16",
+                   "STRING": "string", "BOOL": "bool"}  # fmt: skip
+
+
+def _onnx_type(type_proto) -> tuple[str, list | None]:
+    """(type, shape) of an ONNX value: "float32" and [None, 4] for a tensor; a readable name
+    and no shape for sequences and maps (skl2onnx's probabilities)."""
+    import onnx
+
+    kind = type_proto.WhichOneof("value")
+    if kind == "tensor_type":
+        tensor = type_proto.tensor_type
+        name = onnx.TensorProto.DataType.Name(tensor.elem_type)
+        shape = None
+        if tensor.HasField("shape"):
+            shape = [dim.dim_value if dim.HasField("dim_value") else None for dim in tensor.shape.dim]
+        return ONNX_TYPE_NAMES.get(name, name.lower()), shape
+    if kind == "sequence_type":
+        inner, _ = _onnx_type(type_proto.sequence_type.elem_type)
+        return f"sequence<{inner}>", None
+    if kind == "map_type":
+        key = onnx.TensorProto.DataType.Name(type_proto.map_type.key_type)
+        inner, _ = _onnx_type(type_proto.map_type.value_type)
+        return f"map<{ONNX_TYPE_NAMES.get(key, key.lower())}, {inner}>", None
+    return kind or "unknown", None
+
+
+def onnx_signature(model) -> dict:
+    """Inputs and outputs of the graph (initializers listed as inputs by old exporters are
+    weights, not inputs), and the class labels of a classifier node (skl2onnx's ai.onnx.ml ops)."""
+    weights = {tensor.name for tensor in model.graph.initializer}
+    sides = {}
+    for side, values in (("inputs", model.graph.input), ("outputs", model.graph.output)):
+        specs = []
+        for value in values:
+            if value.name in weights:
+                continue
+            value_type, shape = _onnx_type(value.type)
+            spec = {"name": value.name[:200], "type": value_type[:100]}
+            if shape is not None:
+                spec["shape"] = shape
+            specs.append(spec)
+        sides[side] = specs[:MAX_SIGNATURE_SPECS]
+    classes = None
+    for node in model.graph.node:
+        for attribute in node.attribute:
+            if attribute.name in ("classlabels_int64s", "classlabels_ints") and attribute.ints:
+                classes = [int(label) for label in attribute.ints]
+            elif attribute.name == "classlabels_strings" and attribute.strings:
+                classes = [label.decode("utf-8", "replace")[:200] for label in attribute.strings]
+        if classes:
+            break
+    if classes and sides["outputs"] and len(classes) <= MAX_CLASSES:
+        sides["outputs"][0]["classes"] = classes
+    return sides
+
+
+def _skops_value(node, members: dict):
+    """The plain value a skops state node stands for (an int, a string, a list, a 1-d array
+    read from its .npy with allow_pickle=False), or None when it is anything else."""
+    if not isinstance(node, dict):
+        return None
+    loader = node.get("__loader__")
+    if loader == "JsonNode" and node.get("is_json"):
+        try:
+            return json.loads(node.get("content", "null"))
+        except (TypeError, ValueError):
+            return None
+    if loader in ("NdArrayNode", "ListNode") and isinstance(node.get("content"), list):
+        return [_skops_value(item, members) for item in node["content"]]
+    if loader == "NdArrayNode" and node.get("type") == "numpy" and node.get("file") in members:
+        import numpy as np
+
+        try:
+            array = np.load(io.BytesIO(members[node["file"]]), allow_pickle=False)
+        except Exception:  # noqa: BLE001 - an object array or a broken file: no value
+            return None
+        if array.ndim != 1 or array.size > MAX_CLASSES:
+            return None
+        return array.tolist()
+    return None
+
+
+def _skops_state(node) -> dict:
+    content = node.get("content") if isinstance(node, dict) else None
+    if isinstance(content, dict) and content.get("__loader__") == "DictNode":
+        content = content.get("content")
+    return content if isinstance(content, dict) else {}
+
+
+def _skops_steps(state: dict) -> list:
+    """A Pipeline's estimators, in order (each step is a (name, estimator) tuple node)."""
+    steps = state.get("steps")
+    found = []
+    for step in (steps or {}).get("content", []) if isinstance(steps, dict) else []:
+        pair = step.get("content") if isinstance(step, dict) else None
+        if isinstance(pair, list) and len(pair) == 2:
+            found.append(pair[1])
+    return found
+
+
+def skops_signature(data: bytes) -> dict | None:
+    """The estimator's n_features_in_, feature_names_in_ and classes_, read from the skops
+    file's schema.json: parsed as JSON, the class labels from their .npy without pickle. A
+    Pipeline takes its inputs from its first step and its classes from its last."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        schema = json.loads(archive.read("schema.json"))
+        members = {name: archive.read(name) for name in names if name.endswith(".npy")}
+    state = _skops_state(schema)
+    steps = _skops_steps(state)
+    first, last = (_skops_state(steps[0]), _skops_state(steps[-1])) if steps else (state, state)
+    features = _skops_value(first.get("n_features_in_"), members)
+    names_in = _skops_value(first.get("feature_names_in_"), members)
+    classes = _skops_value(last.get("classes_"), members)
+    if not isinstance(features, int) or isinstance(features, bool):
+        features = len(names_in) if isinstance(names_in, list) else None
+    if features is None and classes is None:
+        return None
+    inputs = {"name": "X", "type": "float64", "shape": [None, features]}
+    if isinstance(names_in, list) and all(isinstance(n, str) for n in names_in):
+        inputs["columns"] = [n[:200] for n in names_in][:MAX_CLASSES]
+    if "classes_" not in last:  # a regressor
+        output = {"name": "prediction", "type": "float64", "shape": [None]}
+    else:
+        output = {"name": "label", "type": "int64", "shape": [None]}
+        if isinstance(classes, list) and classes and all(isinstance(c, (int, str)) for c in classes):
+            output["type"] = "string" if isinstance(classes[0], str) else "int64"
+            output["classes"] = classes
+    return {"inputs": [inputs], "outputs": [output]}
 
 
 def check_numpy(data: bytes, report: Report, where: str) -> None:
@@ -345,6 +484,10 @@ def main() -> None:
             import skops.io as sio
 
             report.skops_untrusted = sorted(sio.get_untrusted_types(data=data))
+            try:
+                report.signature = skops_signature(data)
+            except Exception:  # noqa: BLE001 - an unusual state tree: no signature, the scan goes on
+                report.notes.append("The estimator's inputs and classes could not be read from the file.")
     except Unscannable as error:
         print(json.dumps({"ok": False, "error": str(error)}))
         sys.exit(3)
@@ -359,6 +502,7 @@ def main() -> None:
                 "findings": report.findings,
                 "notes": report.notes,
                 "skops_untrusted": report.skops_untrusted,
+                "signature": report.signature,
             }
         )
     )

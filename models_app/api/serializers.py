@@ -113,12 +113,16 @@ class FileSerializer(serializers.ModelSerializer):
     format = serializers.CharField(read_only=True)
     can_run_code = serializers.BooleanField(read_only=True, help_text="Loading it can run code (pickle family).")
     scan_findings = serializers.ListField(child=serializers.CharField(), read_only=True)
+    warning = serializers.CharField(
+        source="format_warning", read_only=True,
+        help_text="Set when the bytes match no known format, or not the format the file's name claims.",
+    )  # fmt: skip
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ModelFile
         fields = [
-            "path", "size", "sha256", "format", "scan_status", "scan_findings", "scanned_at", "can_run_code",
+            "path", "size", "sha256", "format", "warning", "scan_status", "scan_findings", "scanned_at", "can_run_code",
             "download_url", "created_at",
         ]  # fmt: skip
         read_only_fields = ["scan_status", "scan_findings", "scanned_at"]

@@ -58,6 +58,13 @@
           ui.bar.value = 100;
           ui.status.textContent = "done";
           ui.item.className = "upload-ok";
+          // The bytes match no known format, or not the one the name claims: say so now.
+          var body = null;
+          try { body = JSON.parse(xhr.responseText); } catch (e) { /* no body to read */ }
+          if (body && body.warning) {
+            ui.status.textContent = "done, but: " + body.warning;
+            ui.item.className = "upload-warning";
+          }
           resolve(true);
         } else {
           ui.status.textContent = errorText(xhr);
@@ -75,15 +82,23 @@
     });
   }
 
+  // The parts of the page an upload changes: the file table (sizes, SHA-256s, format
+  // warnings), the submit panel (it needs a file), the signature read from a model file,
+  // and what a submission would evaluate with that signature.
+  var REFRESHED = ["file-list", "submit", "signature", "evaluate-on"];
+
   function reloadFileList() {
-    // Fetch this page again and swap in its file table, so sizes and SHA-256s come from the server.
+    // Fetch this page again and swap in those parts, so what they say comes from the server.
     return fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) { return response.text(); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.getElementById("file-list");
-        var current = document.getElementById("file-list");
-        if (fresh && current) current.replaceWith(fresh);
+        REFRESHED.forEach(function (id) {
+          var fresh = doc.getElementById(id);
+          var current = document.getElementById(id);
+          if (fresh && current) current.replaceWith(document.importNode(fresh, true));
+        });
+        document.dispatchEvent(new CustomEvent("registry:uploaded"));
       });
   }
 

@@ -81,7 +81,8 @@ def test_new_user_signs_up_uploads_finds_and_downloads(page, live_server, proble
     expect(page).to_have_url(f"{base}/models/{USERNAME}/{MODEL}/versions/new/")
     page.fill("#id_version", "1.0.0")
     page.fill("#id_changelog", "First release: **93%** accuracy on the held-out split.")
-    page.fill("#id_reported_metrics", '{"accuracy": 0.93}')
+    page.fill("#id_metrics-0-key", "accuracy")
+    page.fill("#id_metrics-0-value", "0.93")
     page.get_by_role("button", name="Create draft").click()
     version_url = f"{base}/models/{USERNAME}/{MODEL}/versions/1.0.0/"
     expect(page).to_have_url(version_url)
@@ -103,8 +104,13 @@ def test_new_user_signs_up_uploads_finds_and_downloads(page, live_server, proble
     bars = page.locator("#upload-progress progress")
     expect(bars).to_have_count(2)
     expect(bars.first).to_be_visible()
-    expect(page.locator("#upload-progress li.upload-ok")).to_have_count(2)
-    expect(page.locator("#upload-progress .upload-status")).to_have_text(["done", "done"])
+    # Random bytes are no format the registry knows: the upload is stored, with a warning.
+    expect(page.locator("#upload-progress li.upload-ok")).to_have_count(1)
+    expect(page.locator("#upload-progress li.upload-warning")).to_have_count(1)
+    expect(page.locator("#upload-progress .upload-status")).to_have_text(
+        ["done, but: The bytes of weights.bin match no known model or data format; the registry cannot scan or run it.",
+         "done"]
+    )  # fmt: skip
     seen = page.evaluate("window.__progress")
     assert [entry["label"] for entry in seen] == ["Uploading weights.bin", "Uploading config.json"]
     assert all(entry["visible"] for entry in seen), seen

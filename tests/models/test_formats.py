@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from models_app.formats import Format, detect_format
+from models_app.formats import Format, detect_format, format_warning
 
 
 def zipped(*names: str) -> bytes:
@@ -61,3 +61,29 @@ def test_a_pickle_named_onnx_is_still_a_pickle():
 
 def test_an_html_page_is_just_text():
     assert detect_format(io.BytesIO(b"<!doctype html><script>alert(1)</script>")) == Format.TEXT
+
+
+@pytest.mark.parametrize(
+    ("path", "file_format", "warning"),
+    [
+        ("model.onnx", Format.ONNX, ""),
+        ("dir/model.skops", Format.SKOPS, ""),
+        ("model.pkl", Format.JOBLIB, ""),
+        ("README.md", Format.TEXT, ""),
+        ("weights.bin", Format.PICKLE, ""),  # .bin claims nothing
+        ("garbage.onnx", Format.TEXT, "garbage.onnx is named like an ONNX file, but its bytes are Text."),
+        (
+            "MODEL.ONNX",
+            Format.UNKNOWN,
+            "MODEL.ONNX is named like an ONNX file, but its bytes match no known model or data format.",
+        ),
+        ("model.skops", Format.ZIP, "model.skops is named like a skops file, but its bytes are Zip archive."),
+        (
+            "weights.bin",
+            Format.UNKNOWN,
+            "The bytes of weights.bin match no known model or data format; the registry cannot scan or run it.",
+        ),
+    ],
+)
+def test_a_warning_names_a_file_whose_bytes_are_not_what_its_name_claims(path, file_format, warning):
+    assert format_warning(path, file_format) == warning

@@ -4,11 +4,11 @@ from collections.abc import Callable
 
 import pytest
 
-from models_app.models import ModelVersion, RegisteredModel, VersionStatus
+from models_app.models import ModelVersion, RegisteredModel, ScanStatus, VersionStatus
 from registry_site.celery import app as celery_app
 from reviews_app import services
 from reviews_app.models import Review
-from tests.factories import make_model, make_version
+from tests.factories import make_model, make_version, tiny_onnx_bytes
 
 GOOD_CARD = (
     "# Iris classifier\n\n"
@@ -39,9 +39,11 @@ def model(owner) -> RegisteredModel:
 
 @pytest.fixture
 def draft(model) -> ModelVersion:
-    return make_version(
-        model, "1.0.0", files={"model.onnx": b"onnx-bytes", "README.md": b"# readme"}, signature=SIGNATURE
+    version = make_version(
+        model, "1.0.0", files={"model.onnx": tiny_onnx_bytes(), "README.md": b"# readme"}, signature=SIGNATURE
     )
+    version.files.update(scan_status=ScanStatus.CLEAN)  # as the worker's scan of a plain ONNX graph finds
+    return version
 
 
 @pytest.fixture

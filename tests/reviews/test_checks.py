@@ -6,7 +6,7 @@ import pytest
 from models_app.models import RegisteredModel
 from reviews_app import services
 from reviews_app.checks import CHECKS, run_checks
-from tests.factories import make_model, make_version
+from tests.factories import make_model, make_version, tiny_onnx_bytes
 
 from .conftest import GOOD_CARD, SIGNATURE
 
@@ -44,8 +44,31 @@ class TestFiles:
         assert verdict(make_version(model, "1.0.0"), name="files") == ("fail", "The version has no files.")
 
     def test_an_empty_file_warns(self, model):
-        status, message = verdict(make_version(model, "1.0.0", files={"empty.bin": b""}), name="files")
+        files = {"model.onnx": tiny_onnx_bytes(), "empty.bin": b""}
+        status, message = verdict(make_version(model, "1.0.0", files=files), name="files")
         assert status == "warn" and "empty.bin" in message
+
+    def test_a_model_file_passes(self, model):
+        files = {"model.onnx": tiny_onnx_bytes(), "README.md": b"# Notes"}
+        status, message = verdict(make_version(model, "1.0.0", files=files), name="files")
+        assert status == "pass" and message.startswith("2 file(s), ")
+
+    def test_a_name_that_claims_a_format_its_bytes_do_not_have_fails(self, model):
+        files = {"garbage.onnx": b"this is only text", "model.onnx": tiny_onnx_bytes()}
+        status, message = verdict(make_version(model, "1.0.0", files=files), name="files")
+        assert status == "fail"
+        assert message == "garbage.onnx is named like an ONNX file, but its bytes are Text."
+
+    def test_bytes_of_no_known_format_fail(self, model):
+        files = {"weights.bin": b"\xff\xfe\x00\x01garbage", "model.onnx": tiny_onnx_bytes()}
+        status, message = verdict(make_version(model, "1.0.0", files=files), name="files")
+        assert status == "fail" and message.startswith("The bytes of weights.bin match no known model or data format")
+
+    def test_a_version_whose_only_files_are_not_models_fails(self, model):
+        files = {"predictions.csv": b"prediction\n1\n", "README.md": b"# Notes"}
+        status, message = verdict(make_version(model, "1.0.0", files=files), name="files")
+        assert status == "fail"
+        assert message.startswith("No file holds a model (found only Text)")
 
     def test_a_file_over_the_limit_fails(self, model, settings):
         version = make_version(model, "1.0.0", files={"big.bin": b"x" * 100})
@@ -166,7 +189,7 @@ def test_submission_stores_the_verdicts_and_counts_the_failures(owner, reviewer)
     review = services.version_submit(version=version, actor=owner)
 
     assert {c["name"]: c["status"] for c in review.checks} == {
-        "files": "pass",
+        "files": "fail",  # "a" is text: no file holds a model
         "license": "fail",
         "model_card": "fail",
         "version_order": "pass",
@@ -175,5 +198,5 @@ def test_submission_stores_the_verdicts_and_counts_the_failures(owner, reviewer)
         "evaluations": "warn",
         "regression": "pass",
     }
-    assert review.failing_check_count == 3
-    assert [c["name"] for c in review.failing_checks] == ["license", "model_card", "signature"]
+    assert review.failing_check_count == 4
+    assert [c["name"] for c in review.failing_checks] == ["files", "license", "model_card", "signature"]

@@ -8,6 +8,7 @@ import pytest
 from models_app.models import ModelFile, VersionStatus
 from reviews_app import services
 from reviews_app.models import Review
+from tests.factories import tiny_onnx_bytes
 from tests.models.api.helpers import API, assert_error, content_of, file_url, files_url, model_url, upload, version_url
 
 from .conftest import reload
@@ -51,7 +52,7 @@ def test_approval_pins_the_sha256_of_every_file(submitted, reviewer_api):
 
     review = reload(submitted)
     assert review.pinned_files == {
-        "model.onnx": hashlib.sha256(b"onnx-bytes").hexdigest(),
+        "model.onnx": hashlib.sha256(tiny_onnx_bytes()).hexdigest(),
         "README.md": hashlib.sha256(b"# readme").hexdigest(),
     }
     assert reviewer_api.get(f"{API}/reviews/{review.pk}/").json()["pinned_files"] == review.pinned_files
@@ -68,7 +69,7 @@ def test_an_approved_version_is_public_in_the_catalog_search_and_latest_version(
     assert api.get(model_url()).json()["latest_version"] == "1.0.0"
     hits = api.get(f"{API}/models/", {"q": "iris"}).json()["results"]
     assert [(hit["full_name"], hit["latest_version"]) for hit in hits] == [("olivia/iris-classifier", "1.0.0")]
-    assert content_of(api.get(file_url("model.onnx"))) == b"onnx-bytes"
+    assert content_of(api.get(file_url("model.onnx"))) == tiny_onnx_bytes()
 
 
 @pytest.mark.parametrize("decision", ["request_changes", "reject"])
@@ -92,7 +93,7 @@ def test_a_deprecated_version_is_still_downloadable_and_says_why(published, owne
     )
     listed = api.get(version_url()[: -len("1.0.0/")]).json()["results"][0]
     assert (listed["deprecated"], listed["deprecation_reason"]) == (True, "Use 2.0.0 instead.")
-    assert content_of(api.get(file_url("model.onnx"))) == b"onnx-bytes"
+    assert content_of(api.get(file_url("model.onnx"))) == tiny_onnx_bytes()
     assert api.get(model_url()).json()["latest_version"] == "1.0.0"
 
 

@@ -5,10 +5,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from models_app.models import RegisteredModel
+from models_app.models import RegisteredModel, ScanStatus
 from reviews_app import services
 from tests.conftest import client_for
-from tests.factories import UserFactory, make_model, make_version
+from tests.factories import UserFactory, make_model, make_version, tiny_onnx_bytes
 from tests.models.api.helpers import assert_error
 
 from .conftest import GOOD_CARD, SIGNATURE
@@ -21,7 +21,8 @@ def submit_new(owner, name: str, *, task: str = "tabular-classification", card: 
     model = RegisteredModel.objects.filter(owner=owner, name=name).first() or make_model(
         owner, name, task=task, description=card
     )
-    instance = make_version(model, version, files={"model.onnx": name.encode()}, signature=SIGNATURE)
+    instance = make_version(model, version, files={"model.onnx": tiny_onnx_bytes()}, signature=SIGNATURE)
+    instance.files.update(scan_status=ScanStatus.CLEAN)  # as the worker's scan of a plain ONNX graph finds
     return services.version_submit(version=instance, actor=owner)
 
 

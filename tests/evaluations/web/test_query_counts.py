@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 LEADERBOARD_QUERIES = 2
 # Version page, owner: session, user, reviewer check (cached on the user), model, its tags,
 # version, its files, reviews, audit events, nav counts; then 1 evaluations (versions,
-# models, test sets and owners joined) and 1 test sets for the request form.
-VERSION_PAGE_QUERIES = 12
+# models, test sets and owners joined), 1 test sets for the request form, and 1 for the test
+# sets its last submission skipped.
+VERSION_PAGE_QUERIES = 13
 # Model page, anonymous: the catalog's 4, plus 1 for the evaluations of all published versions.
 MODEL_PAGE_QUERIES = 5
 

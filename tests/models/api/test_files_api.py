@@ -66,6 +66,7 @@ def test_it_stores_an_upload_under_its_sha256(owner_api, draft, settings):
         "size": len(ONNX_BYTES),
         "sha256": digest,
         "format": "onnx",
+        "warning": "",
         "scan_status": "pending",
         "scan_findings": [],
         "scanned_at": None,
@@ -454,3 +455,24 @@ def test_upload_and_removal_work_outside_a_test_transaction(owner_api, model):
     assert owner_api.post(files_url(), {"file": upload(ONNX_BYTES, "model.onnx")}).status_code == 201
     assert owner_api.delete(file_url("model.onnx")).status_code == 204
     assert not ModelFile.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "warning"),
+    [
+        ("garbage.onnx", b"only text\n", "garbage.onnx is named like an ONNX file, but its bytes are Text."),
+        (
+            "weights.bin",
+            b"\xff\xfe\x00\x01garbage",
+            "The bytes of weights.bin match no known model or data format; the registry cannot scan or run it.",
+        ),
+    ],
+)
+def test_an_upload_whose_bytes_are_not_what_its_name_says_is_stored_with_a_warning(
+    owner_api, draft, name, content, warning
+):
+    response = owner_api.post(files_url(), {"file": upload(content, name)}, format="multipart")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["warning"] == warning
+    assert owner_api.get(files_url()).json()[0]["warning"] == warning

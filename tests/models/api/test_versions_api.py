@@ -221,3 +221,34 @@ def test_another_user_cannot_create_or_edit_versions(outsider_api, model):
     assert_error(outsider_api.patch(version_url("1.0.0"), {"changelog": "x"}, format="json"), 403, "forbidden")
     assert ModelVersion.objects.count() == 1
     assert ModelVersion.objects.get().changelog == ""
+
+
+def test_every_problem_of_the_metadata_is_named_at_once(owner_api, model):
+    make_version(model, "1.0.0")
+    body = {
+        "signature": {
+            "inputs": [{"name": "x", "type": "float32", "shape": [None, "4"]}, {"name": "", "type": "float32"}],
+            "outputs": [{"name": "y", "type": "int64", "classes": [True]}],
+        },
+        "changelog": "x",
+    }
+    error = assert_error(owner_api.patch(version_url("1.0.0"), body, format="json"), 400, "invalid")
+
+    assert error["field"] == "signature"
+    assert error["detail"] == (
+        "signature.inputs[0].shape must be a list of integers or nulls. "
+        "signature.inputs[1] needs a 'name' and a 'type' (strings). "
+        "signature.outputs[0].classes must hold strings or integers."
+    )
+    assert ModelVersion.objects.get(version="1.0.0").changelog == ""
+
+
+def test_a_signature_may_name_columns_and_classes(owner_api, model):
+    make_version(model, "1.0.0")
+    signature = {
+        "inputs": [{"name": "X", "type": "float64", "shape": [None, 2], "columns": ["a", "b"]}],
+        "outputs": [{"name": "label", "type": "string", "shape": [None], "classes": ["cat", "dog"]}],
+    }
+    response = owner_api.patch(version_url("1.0.0"), {"signature": signature}, format="json")
+    assert response.status_code == 200, response.json()
+    assert ModelVersion.objects.get(version="1.0.0").signature == signature
