@@ -25,6 +25,7 @@ from .signals import file_uploaded
 
 log = logging.getLogger(__name__)
 MAX_TAGS = 20
+MAX_CLASS_LABELS = 10_000
 MODEL_FIELDS = ("summary", "description", "task", "framework", "license", "visibility")
 VERSION_FIELDS = ("changelog", "params", "reported_metrics", "signature")
 
@@ -208,6 +209,12 @@ def version_create(
     return instance
 
 
+def model_mark_published(*, model_id: int, at) -> None:
+    """A version of the model was published: "Recently updated" (the model's `updated_at`)
+    moves to that moment. Called inside the approval's transaction, under its model lock."""
+    RegisteredModel.objects.filter(pk=model_id).update(updated_at=at)
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -259,6 +266,18 @@ def validate_signature(signature: Any) -> None:
             ):
                 raise DomainError(
                     f"signature.{side}[{index}].shape must be a list of integers or nulls.", field="signature"
+                )
+            labels = spec.get("labels")
+            if labels is not None and (
+                side != "outputs"
+                or not isinstance(labels, list)
+                or len(labels) > MAX_CLASS_LABELS
+                or not all(isinstance(label, str) and 0 < len(label) <= 200 for label in labels)
+            ):
+                raise DomainError(
+                    f"signature.{side}[{index}].labels must be a list of class names (up to {MAX_CLASS_LABELS} "
+                    "strings of 1 to 200 characters, in class-index order), and only on an output.",
+                    field="signature",
                 )
 
 

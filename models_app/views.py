@@ -14,13 +14,13 @@ from accounts_app.roles import Action, may
 from registry_site.errors import DomainError, Forbidden, NotFound
 from registry_site.forms import add_domain_error
 
-from . import selectors, services
+from . import selectors, services, usage
 from .downloads import file_response
 from .filters import ORDERING_LABELS, ModelFilter
 from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionCreateForm
 from .lookups import get_model as _get_model
 from .lookups import version_url as _version_url
-from .models import ModelVersion, RegisteredModel, VersionStatus
+from .models import ModelVersion, RegisteredModel, VersionStatus, Visibility
 from .pages import page_parts
 
 PAGE_SIZE = 20
@@ -79,14 +79,26 @@ def model_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         "model": model,
         "versions": versions,
         "latest": latest,
-        # The usage snippet downloads the largest file: the weights, not a config next to them.
-        "usage_file": max(latest.files.all(), key=lambda f: f.size, default=None) if latest else None,
+        "prerelease": selectors.latest_prerelease_in(versions),
+        "usage": _usage(request, model, latest) if latest else [],
         "is_owner": may(request.user, Action.EDIT, owner_id=model.owner_id),
         "api_base": request.build_absolute_uri(reverse("api-model-detail", kwargs={"owner": owner, "name": name})),
         "site_root": request.build_absolute_uri("/").rstrip("/"),
         **page_parts("model", request, model=model, versions=versions),
     }
     return render(request, "models_app/model_detail.html", context)
+
+
+def _usage(request: HttpRequest, model: RegisteredModel, version: ModelVersion) -> list[usage.FileUsage]:
+    """The usage snippets of the version's files, with absolute download URLs; a private
+    model's (or an unpublished version's) snippets send a token."""
+
+    def file_url(model_file) -> str:
+        kwargs = {"owner": model.owner.username, "name": model.name, "version": version.version}
+        return request.build_absolute_uri(reverse("api-file-detail", kwargs={**kwargs, "path": model_file.path}))
+
+    private = model.visibility == Visibility.PRIVATE or not version.is_public
+    return usage.version_usage(version=version, file_url=file_url, private=private)
 
 
 @require_GET
