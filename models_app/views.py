@@ -121,6 +121,8 @@ def version_detail(request: HttpRequest, owner: str, name: str, version: str) ->
         "is_owner": is_owner,
         "upload_form": FileUploadForm() if can_upload else None,
         "frozen_reason": FROZEN_REASONS.get(instance.status, ""),
+        # Any public version can be used, a pre-release included (the model page offers the latest stable one).
+        "usage": _usage(request, model, instance) if instance.is_public else [],
         **page_parts("version", request, version=instance),
     }
     return render(request, "models_app/version_detail.html", context)

@@ -90,3 +90,19 @@ def test_a_deprecated_version_badge_says_why(client, owner):
     make_version(model, "1.0.0", status=VersionStatus.DEPRECATED, files={"weights.txt": b"old"})
     html = client.get(reverse("version-detail", args=["olivia", "old-model", "1.0.0"])).text
     assert '<span class="badge badge-deprecated" title="Deprecated: Superseded.">Deprecated</span>' in html
+
+
+def test_a_public_version_page_offers_its_own_snippets_a_draft_none(client, owner_client, with_rc):
+    rc = client.get(reverse("version-detail", args=["olivia", "iris-classifier", "1.1.0-rc.1"]))
+    assert rc.context["usage"] and all("/versions/1.1.0-rc.1/files/" in s.code for s in rc.context["usage"][0].snippets)
+    assert 'id="usage"' in rc.text
+    make_version(with_rc, "1.2.0", files={"weights.txt": b"draft"})
+    draft = owner_client.get(reverse("version-detail", args=["olivia", "iris-classifier", "1.2.0"]))
+    assert draft.context["usage"] == [] and 'id="usage"' not in draft.text
+
+
+def test_the_version_page_lists_declared_class_labels(client, owner):
+    signature = {"outputs": [{"name": "label", "type": "int64", "labels": ["setosa", "versicolor"]}]}
+    make_version(make_model(owner), "1.0.0", status=PUBLISHED, files={"w.txt": b"w"}, signature=signature)
+    html = client.get(reverse("version-detail", args=["olivia", "iris-classifier", "1.0.0"])).text
+    assert "classes: setosa, versicolor" in html
