@@ -110,14 +110,12 @@ def declared_labels(version: ModelVersion) -> tuple[str | None, list[str]]:
     return None, []
 
 
-def _declared_width(version: ModelVersion) -> tuple[int | None, str | None]:
-    """The feature count and type of a version's single declared input, if it says them."""
+def _declared_type(version: ModelVersion) -> str | None:
+    """The numeric element type of a version's single declared input, if it says one."""
     inputs = (version.signature or {}).get("inputs") or []
     if len(inputs) != 1 or not isinstance(inputs[0], dict):
-        return None, None
-    shape, dtype = inputs[0].get("shape"), inputs[0].get("type")
-    width = shape[-1] if isinstance(shape, list) and len(shape) == 2 and isinstance(shape[-1], int) else None
-    return width, (dtype if dtype in NUMERIC_TYPES else None)
+        return None
+    return inputs[0].get("type") if inputs[0].get("type") in NUMERIC_TYPES else None
 
 
 # --- The pieces of code ---
@@ -197,10 +195,11 @@ def _predict_skops(model_file: ModelFile, version: ModelVersion) -> tuple[list[s
     else:
         lines.append("trusted = []  # skops.io.get_untrusted_types lists none: plain scikit-learn")
     lines.append(f"model = sio.load({_py(name)}, trusted=trusted)")
-    width, dtype = _declared_width(version)
+    # The width the fitted estimator itself knows (a signature is typed by people); the
+    # element type the version declares, if it does.
+    dtype = _declared_type(version)
     dtype_code = f", dtype=np.{dtype}" if dtype else ""
-    row = f"np.zeros((1, {width}){dtype_code})" if width else f"np.zeros((1, model.n_features_in_){dtype_code})"
-    lines.append(f"x = {row}  # one row of zeros: put your features here")
+    lines.append(f"x = np.zeros((1, model.n_features_in_){dtype_code})  # one row of zeros: put your features here")
     lines.append("prediction = np.ravel(model.predict(x)).tolist()[0]")
     _, labels = declared_labels(version)
     return lines + _print(labels), notes

@@ -137,12 +137,12 @@ def test_a_skops_snippet_trusts_exactly_the_types_the_scan_listed(owner):
     code = snippets(listed)["requests"]
     assert 'trusted = ["mylib.Scaler", "numpy.dtype"]' in code
     assert 'model = sio.load("model.skops", trusted=trusted)' in code
-    assert "np.zeros((1, model.n_features_in_))" in code
+    assert "x = np.zeros((1, model.n_features_in_))" in code
     plain = draft_file(owner, b"PK\x05\x06" + b"\0" * 18, "model.skops", name="plain", report={"skops_untrusted": []}, signature=LABELS_SIGNATURE)  # fmt: skip
     plain.blob.format = "skops"
     code = snippets(plain)["python"]
     assert "trusted = []  # skops.io.get_untrusted_types lists none" in code
-    assert "x = np.zeros((1, 4), dtype=np.float32)" in code
+    assert "x = np.zeros((1, model.n_features_in_), dtype=np.float32)" in code
     assert "print(LABELS[prediction])" in code
     unknown = draft_file(owner, b"PK\x05\x06" + b"\0" * 18, "model.skops", name="unscanned", report={})
     unknown.blob.format = "skops"
