@@ -33,6 +33,7 @@ from models_app.blobs import blob_open
 from models_app.formats import DATA_FORMATS, Format
 from models_app.models import ModelFile, ScanStatus
 from models_app.services import signature_problems, version_adopt_signature
+from models_app.usage import clean_onnx_io, clean_type_list
 
 from .engine.child import PICKLE_ALLOWED, _sklearn_estimators
 from .engine.sandbox import Limits, SandboxUnavailable, run_in_sandbox, sandbox_workdir
@@ -196,6 +197,15 @@ def verdict(file_format: str, report: dict | None) -> tuple[str, list[str], dict
         findings.append(f"The skops file needs types it does not trust by default: {', '.join(untrusted)[:300]}.")
     findings += report.get("extra_findings", [])
     stored["imports"] = sorted({f"{module}.{name}" for module, name, _ in report.get("globals", [])})[:500]
+    # What the usage snippet needs, read here so no page parses a model: an ONNX file's
+    # inputs and outputs, a skops file's types beyond skops' defaults (all of them: the
+    # snippet's `trusted=` list must name every one). Checked again: the child read untrusted bytes.
+    onnx_io = clean_onnx_io(report.get("onnx_io"))
+    if file_format == Format.ONNX and onnx_io:
+        stored["onnx_io"] = onnx_io
+    untrusted_all = clean_type_list(report.get("skops_untrusted", []))
+    if file_format == Format.SKOPS and untrusted_all is not None:
+        stored["skops_untrusted"] = untrusted_all
     return (ScanStatus.FLAGGED if findings else ScanStatus.CLEAN), findings[:50], stored
 
 

@@ -9,6 +9,8 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts_app.roles import Action, may
 
+from .semver import RELEASE_KEY
+
 PUBLIC_STATUSES = ("published", "deprecated")
 
 
@@ -64,6 +66,10 @@ class ModelVersionQuerySet(models.QuerySet):
 
     def public(self) -> "ModelVersionQuerySet":
         return self.filter(status__in=PUBLIC_STATUSES)
+
+    def stable(self) -> "ModelVersionQuerySet":
+        """Releases, not pre-releases: what "latest" may name."""
+        return self.filter(prerelease_key=RELEASE_KEY)
 
     def editable_by(self, user) -> "ModelVersionQuerySet":
         if user is None or not user.is_authenticated:

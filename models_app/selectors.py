@@ -10,11 +10,13 @@ from registry_site.errors import Forbidden, NotFound
 
 from .models import Framework, License, ModelFile, ModelVersion, RegisteredModel, Tag, Task
 from .querysets import PUBLIC_STATUSES
+from .semver import RELEASE_KEY
 
 
 def _latest_public_version() -> Subquery:
+    """The newest stable release: a pre-release (1.2.0-rc.1) is never "the latest"."""
     latest = (
-        ModelVersion.objects.filter(model=OuterRef("pk"), status__in=PUBLIC_STATUSES)
+        ModelVersion.objects.filter(model=OuterRef("pk"), status__in=PUBLIC_STATUSES, prerelease_key=RELEASE_KEY)
         .semver_order()
         .values("version")[:1]
     )
@@ -77,8 +79,14 @@ def version_get(*, user, model: RegisteredModel, version: str) -> ModelVersion:
 
 
 def latest_public_version(*, model: RegisteredModel) -> ModelVersion | None:
+    """The newest published (or deprecated) stable release, never a pre-release."""
     return (
-        model.versions.public().select_related("created_by").prefetch_related(files_prefetch()).semver_order().first()
+        model.versions.public()
+        .stable()
+        .select_related("created_by")
+        .prefetch_related(files_prefetch())
+        .semver_order()
+        .first()
     )
 
 
@@ -145,5 +153,14 @@ def version_history(*, user, model: RegisteredModel) -> list[ModelVersion]:
 
 
 def latest_public_in(versions: list[ModelVersion]) -> ModelVersion | None:
-    """The newest published (or deprecated) version of an already-ordered list."""
-    return next((v for v in versions if v.status in PUBLIC_STATUSES), None)
+    """The newest published (or deprecated) stable release of an already-ordered list."""
+    return next((v for v in versions if v.status in PUBLIC_STATUSES and not v.is_prerelease), None)
+
+
+def latest_prerelease_in(versions: list[ModelVersion]) -> ModelVersion | None:
+    """The newest published pre-release of an already-ordered list, newer than any stable
+    release: what a page links to beside (or instead of) the latest stable release."""
+    for v in versions:
+        if v.status in PUBLIC_STATUSES:
+            return v if v.is_prerelease else None
+    return None

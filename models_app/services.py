@@ -284,6 +284,12 @@ def version_create(
     return instance
 
 
+def model_mark_published(*, model_id: int, at) -> None:
+    """A version of the model was published: "Recently updated" (the model's `updated_at`)
+    moves to that moment. Called inside the approval's transaction, under its model lock."""
+    RegisteredModel.objects.filter(pk=model_id).update(updated_at=at)
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value

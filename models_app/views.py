@@ -14,14 +14,14 @@ from accounts_app.roles import Action, may
 from registry_site.errors import DomainError, Forbidden, NotFound
 from registry_site.forms import add_domain_error
 
-from . import selectors, services
+from . import selectors, services, usage
 from .cards import CARD_LABELS, pending_fields, published_card, working_card
 from .downloads import file_response
 from .filters import ORDERING_LABELS, ModelFilter
 from .forms import FileUploadForm, ModelCreateForm, ModelEditForm, VersionMetadata
 from .lookups import get_model as _get_model
 from .lookups import version_url as _version_url
-from .models import ModelVersion, RegisteredModel, VersionStatus
+from .models import ModelVersion, RegisteredModel, VersionStatus, Visibility
 from .pages import page_parts
 
 PAGE_SIZE = 20
@@ -113,14 +113,26 @@ def model_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         ),
         "versions": versions,
         "latest": latest,
-        # The usage snippet downloads the largest file: the weights, not a config next to them.
-        "usage_file": max(latest.files.all(), key=lambda f: f.size, default=None) if latest else None,
+        "prerelease": selectors.latest_prerelease_in(versions),
+        "usage": _usage(request, model, latest) if latest else [],
         "is_owner": may(request.user, Action.EDIT, owner_id=model.owner_id),
         "api_base": request.build_absolute_uri(reverse("api-model-detail", kwargs={"owner": owner, "name": name})),
         "site_root": request.build_absolute_uri("/").rstrip("/"),
         **page_parts("model", request, model=model, versions=versions),
     }
     return render(request, "models_app/model_detail.html", context)
+
+
+def _usage(request: HttpRequest, model: RegisteredModel, version: ModelVersion) -> list[usage.FileUsage]:
+    """The usage snippets of the version's files, with absolute download URLs; a private
+    model's (or an unpublished version's) snippets send a token."""
+
+    def file_url(model_file) -> str:
+        kwargs = {"owner": model.owner.username, "name": model.name, "version": version.version}
+        return request.build_absolute_uri(reverse("api-file-detail", kwargs={**kwargs, "path": model_file.path}))
+
+    private = model.visibility == Visibility.PRIVATE or not version.is_public
+    return usage.version_usage(version=version, file_url=file_url, private=private)
 
 
 @require_GET
@@ -157,6 +169,8 @@ def version_detail(request: HttpRequest, owner: str, name: str, version: str) ->
         ),
         "upload_form": FileUploadForm() if can_upload else None,
         "frozen_reason": FROZEN_REASONS.get(instance.status, ""),
+        # Any public version can be used, a pre-release included (the model page offers the latest stable one).
+        "usage": _usage(request, model, instance) if instance.is_public else [],
         **page_parts("version", request, version=instance),
     }
     return render(request, "models_app/version_detail.html", context)

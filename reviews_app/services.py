@@ -18,7 +18,7 @@ from evaluations_app.services import evaluations_for_submission
 from models_app.cards import working_card
 from models_app.lookups import version_url
 from models_app.models import ModelFile, ModelVersion, VersionStatus
-from models_app.services import lock_version, model_publish_card
+from models_app.services import lock_version, model_mark_published, model_publish_card
 from registry_site.audit import RequestMeta
 from registry_site.errors import Conflict, DomainError, Forbidden, NotFound
 
@@ -235,6 +235,7 @@ def review_decide(
         locked.pinned_files = dict(version.files.select_related("blob").values_list("path", "blob_id"))
         locked.approved_snapshot = version_snapshot(version)
         version.published_at = now
+        model_mark_published(model_id=version.model_id, at=now)  # "Recently updated" moves on publication
     version.status = new_status
     version.status_changed_at = now
     version.save(update_fields=["status", "status_changed_at", "published_at", "updated_at"])

@@ -84,6 +84,8 @@ class LeaderboardRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     model = serializers.CharField()
     version = serializers.CharField()
+    deprecated = serializers.BooleanField(help_text="The owner deprecated this version: still listed, not advised.")
+    is_prerelease = serializers.BooleanField()
     value = serializers.FloatField()
     rows_per_second = serializers.FloatField(allow_null=True)
     evaluated_at = serializers.DateTimeField()
@@ -149,6 +151,8 @@ class LeaderboardView(BaseAPIView):
                 "rank": rank,
                 "model": e.version.model.full_name,
                 "version": e.version.version,
+                "deprecated": e.version.is_deprecated,
+                "is_prerelease": e.version.is_prerelease,
                 "value": e.metrics[metric],
                 "rows_per_second": e.rows_per_second,
                 "evaluated_at": e.finished_at,

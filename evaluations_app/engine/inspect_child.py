@@ -43,6 +43,8 @@ class Report:
         self.read = 0
         self.skops_untrusted: list[str] = []
         self.signature: dict | None = None
+        # An ONNX file's graph inputs and outputs ({name, type, shape}), for the usage snippet.
+        self.onnx_io: dict | None = None
 
     def count(self, size: int) -> None:
         """Bytes actually decompressed, whatever an archive declares: a bomb stops here."""
@@ -280,6 +282,44 @@ def check_onnx(data: bytes, report: Report, where: str) -> None:
             f"{where} keeps tensors in external files ({', '.join(sorted(external))[:200]}); the registry serves "
             "only the bytes it stored, so they are refused."
         )
+    if where == "the file":
+        report.onnx_io = onnx_io(model)
+
+
+MAX_IO = 32  # inputs or outputs described; a graph with more is described by its first ones
+
+
+def _value_info(value) -> dict:
+    """{name, type, shape} of a graph input or output: the numpy dtype name of a tensor
+    ("float32"), or the kind of a non-tensor ("sequence", "map"); a dimension without a
+    fixed size (a batch axis, named or not) is None."""
+    import onnx
+
+    kind = value.type.WhichOneof("value")
+    info: dict = {"name": value.name[:200], "type": kind or "unknown"}
+    if kind == "tensor_type":
+        tensor = value.type.tensor_type
+        try:
+            info["type"] = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
+        except (KeyError, ValueError, TypeError):
+            info["type"] = onnx.TensorProto.DataType.Name(tensor.elem_type).lower() if tensor.elem_type else "unknown"
+        if tensor.HasField("shape"):
+            info["shape"] = [
+                dim.dim_value if dim.HasField("dim_value") and dim.dim_value > 0 else None for dim in tensor.shape.dim
+            ][:16]
+    elif kind:
+        info["type"] = kind.removesuffix("_type")
+    return info
+
+
+def onnx_io(model) -> dict:
+    """The inputs a caller feeds (graph inputs that are not initializers) and the outputs."""
+    initializers = {tensor.name for tensor in model.graph.initializer}
+    inputs = [value for value in model.graph.input if value.name not in initializers]
+    return {
+        "inputs": [_value_info(value) for value in inputs[:MAX_IO]],
+        "outputs": [_value_info(value) for value in model.graph.output[:MAX_IO]],
+    }
 
 
 # --- signatures: read from the graph or the estimator's saved state, nothing run ---
@@ -503,6 +543,7 @@ def main() -> None:
                 "notes": report.notes,
                 "skops_untrusted": report.skops_untrusted,
                 "signature": report.signature,
+                "onnx_io": report.onnx_io,
             }
         )
     )

@@ -43,7 +43,9 @@ class ModelSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
     framework = serializers.ChoiceField(choices=Framework.choices)
     license = serializers.ChoiceField(choices=License.choices)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    latest_version = serializers.CharField(read_only=True, allow_null=True, default=None)
+    latest_version = serializers.CharField(
+        read_only=True, allow_null=True, default=None, help_text="The newest stable release; never a pre-release."
+    )
     has_release = serializers.BooleanField(
         read_only=True,
         help_text="Has a published or deprecated version; until then only its owner, reviewers and staff see it.",
@@ -157,6 +159,11 @@ class SignatureSpecSerializer(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.CharField()
     shape = serializers.ListField(child=serializers.IntegerField(allow_null=True), required=False)
+    labels = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="On an output: the class names, in class-index order (index 0 first).",
+    )
 
 
 class SignatureSerializer(serializers.Serializer):
@@ -171,10 +178,14 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
     reported_metrics = serializers.DictField(child=MetricValueField(), required=False)
     signature = JSONField(required=False)  # the registry's: JSON text in a form body is checked too
     deprecated = serializers.SerializerMethodField()
+    is_prerelease = serializers.BooleanField(
+        read_only=True, help_text="A pre-release (1.2.0-rc.1): never the model's latest_version."
+    )
     url = serializers.SerializerMethodField()
 
     protected_fields = (
         "status",
+        "is_prerelease",
         "deprecation_reason",
         "files",
         "created_by",
@@ -190,6 +201,7 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
         model = ModelVersion
         fields = [
             "version",
+            "is_prerelease",
             "status",
             "deprecated",
             "deprecation_reason",

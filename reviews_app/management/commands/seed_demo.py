@@ -267,16 +267,15 @@ def _train_and_export(model: DemoModel, version: DemoVersion, data) -> tuple[dic
     else:
         metrics = {"accuracy": round(float(accuracy_score(y_test, estimator.predict(X_test))), 4)}
     n_features = X.shape[1]
-    signature = {
-        "inputs": [{"name": "X", "type": "float32", "shape": [None, n_features]}],
-        "outputs": [
-            {
-                "name": "label" if not model.regression else "variable",
-                "type": "int64" if not model.regression else "float32",
-                "shape": [None],
-            }
-        ],
+    output = {
+        "name": "label" if not model.regression else "variable",
+        "type": "int64" if not model.regression else "float32",
+        "shape": [None],
     }
+    if model.task in ("tabular-classification", "image-classification"):
+        # The classes are 0..k-1, so a predicted index names target_names[index].
+        output["classes"] = [str(name) for name in data.target_names]
+    signature = {"inputs": [{"name": "X", "type": "float32", "shape": [None, n_features]}], "outputs": [output]}
     readme = _card(
         model, n_features, [str(c) for c in getattr(data, "target_names", [])] if not model.regression else None
     )
