@@ -197,7 +197,9 @@ def model_publish_card(*, version: ModelVersion) -> RegisteredModel:
     _card_to_columns(model, card)
     model.pending_card = working.changes_from(card)
     model.has_release = True
-    model.save(update_fields=[*TEXT_FIELDS, "tags_text", "pending_card", "has_release", "updated_at"])
+    model.save(
+        update_fields=[*TEXT_FIELDS, "tags_text", "pending_card", "has_release"]
+    )  # updated_at: model_mark_published
     _refresh_search_vector(model.pk)
     return model
 

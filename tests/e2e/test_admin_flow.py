@@ -62,7 +62,10 @@ def test_published_is_view_only_and_every_admin_edit_is_in_the_audit_log(
     expect(page.locator(".messagelist .success")).to_be_visible()
 
     assert ModelVersion.objects.get(pk=draft.pk).changelog == "Petals measured twice."
-    assert RegisteredModel.objects.get(pk=model.pk).summary == "Classifies iris flowers from four measurements"
+    # The model is released, so the edit waits for review like the owner's would.
+    edited = RegisteredModel.objects.get(pk=model.pk)
+    assert edited.summary == "Classifies iris flowers"
+    assert edited.pending_card == {"summary": "Classifies iris flowers from four measurements"}
     assert ModelVersion.objects.get(pk=published.pk).changelog == ""
 
     # The audit log (staff only) lists both edits, newest first, with sue as the actor.

@@ -72,7 +72,7 @@ def test_an_outsider_cannot_choose(outsider, draft):
 
 
 def test_removing_the_evaluated_file_withdraws_its_results(owner, draft, iris_data, sent):
-    catalog.version_choose_evaluated_file(version=draft, path="a-first.onnx")
+    catalog.version_choose_evaluated_file(version=draft, path="a-first.onnx", actor=draft.model.owner)
     draft.refresh_from_db()
     evaluation = ev.evaluation_request(version=draft, test_set=iris_test_set(owner, iris_data), actor=owner)
     Evaluation.objects.filter(pk=evaluation.pk).update(
@@ -81,7 +81,7 @@ def test_removing_the_evaluated_file_withdraws_its_results(owner, draft, iris_da
     client = login_client(owner)
     assert len(page_of(client, draft).context["results"]) == 1
 
-    catalog.file_delete(model_file=draft.files.get(path="a-first.onnx"))
+    catalog.file_delete(model_file=draft.files.get(path="a-first.onnx"), actor=draft.model.owner)
 
     draft.refresh_from_db()
     assert draft.evaluated_file is None

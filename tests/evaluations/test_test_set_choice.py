@@ -138,7 +138,7 @@ def test_a_resubmission_replaces_the_notes(
     ev_signature = {"inputs": [{"name": "X", "type": "float32", "shape": [None, 5]}], "outputs": []}
     from models_app import services as catalog
 
-    catalog.version_update(version=version, signature=ev_signature)
+    catalog.version_update(version=version, signature=ev_signature, actor=version.model.owner)
     submit(version, owner, django_capture_on_commit_callbacks)
     assert EvaluationSkip.objects.filter(version=version).count() == 0
 

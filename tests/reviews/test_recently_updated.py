@@ -2,10 +2,10 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from models_app import selectors
 from models_app.models import RegisteredModel, VersionStatus
-from models_app.services import model_update
 from reviews_app import services
 from tests.factories import make_model, make_version, release_reviewer
 
@@ -18,7 +18,8 @@ def test_approving_a_version_moves_its_model_to_the_top_of_recently_updated(clie
     busy = make_model(owner, "busy-model")
     make_version(busy, "1.0.0", status=VersionStatus.PUBLISHED, files={"w.txt": b"b1"})
     candidate = make_version(busy, "1.1.0", status=VersionStatus.IN_REVIEW, files={"w.txt": b"b2"})
-    model_update(model=quiet, actor=owner, summary="Edited after busy-model's submission")
+    # quiet-model changed last (a card edit of a released model waits for review and moves nothing).
+    RegisteredModel.objects.filter(pk=quiet.pk).update(updated_at=timezone.now())
     assert [m.name for m in selectors.model_recent(user=None)][:1] == ["quiet-model"]
 
     review = candidate.reviews.get()

@@ -102,7 +102,7 @@ def test_a_public_version_page_offers_its_own_snippets_a_draft_none(client, owne
 
 
 def test_the_version_page_lists_declared_class_labels(client, owner):
-    signature = {"outputs": [{"name": "label", "type": "int64", "labels": ["setosa", "versicolor"]}]}
+    signature = {"outputs": [{"name": "label", "type": "int64", "classes": ["setosa", "versicolor"]}]}
     make_version(make_model(owner), "1.0.0", status=PUBLISHED, files={"w.txt": b"w"}, signature=signature)
     html = client.get(reverse("version-detail", args=["olivia", "iris-classifier", "1.0.0"])).text
-    assert "classes: setosa, versicolor" in html
+    assert "Classes: setosa, versicolor" in html

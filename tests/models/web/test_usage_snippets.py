@@ -44,7 +44,9 @@ def argmax_onnx(input_name: str = "X") -> bytes:
 def draft_file(owner, content: bytes, path: str, *, signature=None, report=None, **model_fields) -> ModelFile:
     model = make_model(owner, **model_fields)
     version = make_version(model, "1.0.0", signature=signature or {})
-    model_file = services.file_upload(version=version, uploaded_file=SimpleUploadedFile(path, content), path=path)
+    model_file = services.file_upload(
+        version=version, uploaded_file=SimpleUploadedFile(path, content), path=path, actor=owner
+    )
     if report is not None:
         ModelFile.objects.filter(pk=model_file.pk).update(scan_report=report)
     return ModelFile.objects.select_related("blob", "version").get(pk=model_file.pk)

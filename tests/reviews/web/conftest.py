@@ -3,9 +3,9 @@ group here (the group comes from a data migration)."""
 
 import pytest
 
-from models_app.models import VersionStatus
+from models_app.models import ScanStatus, VersionStatus
 from reviews_app import services
-from tests.factories import make_model, make_version
+from tests.factories import make_model, make_version, tiny_onnx_bytes
 
 GOOD_CARD = (
     "# Iris classifier\n\nA logistic regression trained on the 150 iris flowers of Fisher's data set, "
@@ -33,10 +33,12 @@ def model(owner):
 @pytest.fixture
 def draft(model):
     """1.1.0, a draft with files, ready to submit."""
-    return make_version(
-        model, "1.1.0", files={"model.onnx": b"onnx-v2", "README.txt": b"read me"}, changelog="Retrained on **more** data",
-        params={"C": 0.5, "max_iter": 200}, signature=SIGNATURE,
+    version = make_version(
+        model, "1.1.0", files={"model.onnx": tiny_onnx_bytes(), "README.txt": b"read me"},
+        changelog="Retrained on **more** data", params={"C": 0.5, "max_iter": 200}, signature=SIGNATURE,
     )  # fmt: skip
+    version.files.update(scan_status=ScanStatus.CLEAN)  # as the worker's scan of a plain ONNX graph finds
+    return version
 
 
 @pytest.fixture

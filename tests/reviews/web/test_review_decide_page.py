@@ -81,8 +81,13 @@ def test_results_of_bytes_no_longer_in_the_version_are_marked(first, owner, revi
     version = first.version
     finish_on(version, make_test_set(owner, "holdout"), "model.onnx", accuracy=0.9)
     services.review_decide(review=first, actor=reviewer, decision="request_changes", comment=COMMENT)
-    catalog.file_delete(model_file=version.files.get(path="model.onnx"))
-    catalog.file_upload(version=version, uploaded_file=SimpleUploadedFile("model.onnx", b"onnx-2"), path="model.onnx")
+    catalog.file_delete(model_file=version.files.get(path="model.onnx"), actor=version.model.owner)
+    catalog.file_upload(
+        version=version,
+        uploaded_file=SimpleUploadedFile("model.onnx", b"onnx-2"),
+        path="model.onnx",
+        actor=version.model.owner,
+    )
     again = services.version_submit(version=version, actor=owner)
     response = login_client(reviewer).get(_url(again))
     [result] = response.context["review_results"]
@@ -154,13 +159,18 @@ def _resubmit_with_changes(review, owner, reviewer) -> Review:
     the changelog, and resubmits."""
     services.review_decide(review=review, actor=reviewer, decision="request_changes", comment=COMMENT)
     version = review.version
-    catalog.file_delete(model_file=version.files.get(path="model.onnx"))
-    catalog.file_upload(version=version, uploaded_file=SimpleUploadedFile("model.onnx", b"onnx-2"), path="model.onnx")
+    catalog.file_delete(model_file=version.files.get(path="model.onnx"), actor=version.model.owner)
+    catalog.file_upload(
+        version=version,
+        uploaded_file=SimpleUploadedFile("model.onnx", b"onnx-2"),
+        path="model.onnx",
+        actor=version.model.owner,
+    )
     catalog.model_update(
         model=version.model, actor=owner, license="Apache-2.0",
         description=GOOD_CARD.replace("Teaching and smoke tests", "Teaching, demos and smoke tests"),
     )  # fmt: skip
-    catalog.version_update(version=version, changelog="Balanced classes.")
+    catalog.version_update(version=version, changelog="Balanced classes.", actor=version.model.owner)
     return services.version_submit(version=version, actor=owner)
 
 
@@ -206,7 +216,7 @@ def test_a_resubmission_without_changes_says_nothing_changed(first, owner, revie
 def test_the_reviewers_own_last_decision_is_preferred(first, owner, reviewer, second_reviewer):
     """rita asked for changes, then ravi; rita sees the changes since her own decision."""
     services.review_decide(review=first, actor=reviewer, decision="request_changes", comment=COMMENT)
-    catalog.version_update(version=first.version, changelog="Second try.")
+    catalog.version_update(version=first.version, changelog="Second try.", actor=first.version.model.owner)
     second = services.version_submit(version=first.version, actor=owner)
     services.review_decide(review=second, actor=second_reviewer, decision="request_changes", comment="And more.")
     third = services.version_submit(version=first.version, actor=owner)

@@ -10,38 +10,6 @@ from models_app.blobs import blob_open
 from models_app.models import ModelFile, ModelVersion, RegisteredModel
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import override_settings
-
-    from evaluations_app.models import TestSet
-    from models_app.models import Blob
-    from reviews_app.models import AuditEvent
-
-    media = tmp_path_factory.mktemp("demo-media")
-    storage = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}}
-    # Loaded once for the module (it trains models and runs evaluations), committed as
-    # `make run` commits it, and removed afterwards so the modules that follow start clean.
-    with override_settings(STORAGES={**settings.STORAGES, "default": storage}), django_db_blocker.unblock():
-        call_command("seed_demo", stdout=io.StringIO())
-        yield
-        # The audit trail is append-only through the app; the plain base manager is the
-        # test's way around that, for its own rows.
-        AuditEvent._base_manager.all().delete()
-        RegisteredModel.objects.all().delete()
-        TestSet.objects.all().delete()
-        Blob.objects.all().delete()
-        get_user_model().objects.filter(username__in=["alice", "bob", "rita", "admin"]).delete()
-
-
-@pytest.fixture(autouse=True)
-def _media_root():
-    """The demo's files live in the module's folder, not a per-test one."""
-    yield
-
-
 @pytest.mark.django_db
 def test_it_loads_at_least_six_models_of_two_owners_across_tasks(demo):
     models = RegisteredModel.objects.select_related("owner")

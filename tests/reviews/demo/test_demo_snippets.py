@@ -9,7 +9,6 @@ snippets send a token from MODEL_REGISTRY_TOKEN.
 """
 
 import html
-import io
 import re
 import shutil
 import subprocess
@@ -19,14 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 
-from accounts_app.services import token_create
 from models_app.blobs import blob_open
 from models_app.models import ModelFile, RegisteredModel
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # What the snippets import, and nothing of the project.
 SNIPPET_PACKAGES = ["numpy", "onnxruntime", "skops", "scikit-learn", "requests"]
 SNIPPETS = re.compile(
@@ -53,41 +50,6 @@ def snippet_python(tmp_path_factory) -> Path:
         [uv, "pip", "install", "--quiet", "--python", str(python), *SNIPPET_PACKAGES, *pins], check=True, timeout=600
     )
     return python
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo catalog, committed as `make run` commits it (a live server's own database
-    connection sees it), plus a token for bob, who owns the private model."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import override_settings
-
-    from evaluations_app.models import TestSet
-    from models_app.models import Blob
-    from reviews_app.models import AuditEvent
-
-    media = tmp_path_factory.mktemp("demo-media")
-    storages = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}},
-        # The pages are rendered too: static files come from the finders (collectstatic never ran).
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(STORAGES={**settings.STORAGES, **storages}), django_db_blocker.unblock():
-        call_command("seed_demo", stdout=io.StringIO())
-        _, token = token_create(user=get_user_model().objects.get(username="bob"), name="snippets")
-        yield {"bob_token": token}
-        AuditEvent._base_manager.all().delete()
-        RegisteredModel.objects.all().delete()
-        TestSet.objects.all().delete()
-        Blob.objects.all().delete()
-        get_user_model().objects.filter(username__in=["alice", "bob", "rita", "admin"]).delete()
-
-
-@pytest.fixture(autouse=True)
-def _media_root():
-    """The demo's files live in the module's folder, not a per-test one."""
-    yield
 
 
 def page_snippets(client, model: RegisteredModel, host: str) -> list[tuple[str, str, str, str]]:
