@@ -37,6 +37,7 @@ from models_app.usage import clean_onnx_io, clean_type_list
 
 from .engine.child import PICKLE_ALLOWED, _sklearn_estimators
 from .engine.sandbox import Limits, SandboxUnavailable, run_in_sandbox, sandbox_workdir
+from .signals import file_scanned
 
 log = logging.getLogger(__name__)
 INSPECT_CHILD = Path(__file__).with_name("engine") / "inspect_child.py"
@@ -233,6 +234,8 @@ def file_scan(*, file_id: int, only_pending: bool = False) -> str | None:
     )
     if updated and signature:
         version_adopt_signature(model_file_id=file_id, signature=signature)
+    if updated:
+        file_scanned.send(sender=ModelFile, file_id=file_id, version_id=model_file.version_id, status=status)
     log.info("scanned file %s (%s): %s", file_id, file_format, status)
     return status
 
