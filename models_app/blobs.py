@@ -5,12 +5,19 @@ import logging
 import re
 from typing import BinaryIO
 
+from django.conf import settings
 from django.core.files.storage import default_storage
+from django.template.defaultfilters import filesizeformat
 
-from registry_site.errors import InsufficientStorage
+from registry_site.errors import InsufficientStorage, TooLarge
 
 log = logging.getLogger(__name__)
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def upload_too_large() -> TooLarge:
+    limit = filesizeformat(settings.MAX_UPLOAD_SIZE)
+    return TooLarge(f"The file is larger than the {limit} upload limit.", code="file_too_large")
 
 
 def blob_key(sha256: str) -> str:

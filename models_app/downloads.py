@@ -38,7 +38,11 @@ def file_response(request, model_file: ModelFile) -> HttpResponse:
     The content type is always application/octet-stream, so an uploaded HTML or SVG file
     cannot run as a page of this site.
     """
-    sha256 = model_file.blob_id
+    return blob_response(request, sha256=model_file.blob_id, filename=model_file.filename, size=model_file.blob.size)
+
+
+def blob_response(request, *, sha256: str, filename: str, size: int) -> HttpResponse:
+    """Stored bytes as a download named `filename` (see `file_response`)."""
     headers = _digest_headers(sha256)
     if _etag_matches(request, sha256):
         response = HttpResponseNotModified()
@@ -49,7 +53,7 @@ def file_response(request, model_file: ModelFile) -> HttpResponse:
         url = default_storage.url(
             blob_key(sha256),
             parameters={
-                "ResponseContentDisposition": content_disposition_header(True, model_file.filename),
+                "ResponseContentDisposition": content_disposition_header(True, filename),
                 "ResponseContentType": "application/octet-stream",
             },
         )
@@ -66,11 +70,11 @@ def file_response(request, model_file: ModelFile) -> HttpResponse:
     response = FileResponse(
         stream,
         as_attachment=True,
-        filename=model_file.filename,
+        filename=filename,
         content_type="application/octet-stream",
     )
     response.block_size = CHUNK_SIZE
-    response["Content-Length"] = str(model_file.blob.size)
+    response["Content-Length"] = str(size)
     for name, value in headers.items():
         response[name] = value
     return response

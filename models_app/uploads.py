@@ -10,17 +10,11 @@ import hashlib
 
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
-from django.template.defaultfilters import filesizeformat
 
-from registry_site.errors import TooLarge
+from .blobs import upload_too_large
 
 # Room for the multipart boundaries and the other form fields around the file.
 ENVELOPE_ALLOWANCE = 1024 * 1024
-
-
-def upload_too_large() -> TooLarge:
-    limit = filesizeformat(settings.MAX_UPLOAD_SIZE)
-    return TooLarge(f"The file is larger than the {limit} upload limit.", code="file_too_large")
 
 
 class HashingUploadHandler(TemporaryFileUploadHandler):

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "models_app",
     "evaluations_app",
     "reviews_app",
+    "protocols_app",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/v1/", include("reviews_app.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # MLflow's REST protocol, for the unmodified `mlflow` client (protocols_app/mlflow/).
+    path("mlflow/", include("protocols_app.mlflow.urls")),
     path("accounts/", include("accounts_app.urls")),
     path("settings/", include("accounts_app.settings_urls")),
     path("", include("reviews_app.urls")),
