@@ -374,3 +374,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# MLflow-compatible endpoint: files a client uploaded while logging a model wait this long to
+# be registered as a model version (whose files are the catalog's own), then they are removed.
+MLFLOW_ARTIFACT_RETENTION_SECONDS = envint("MLFLOW_ARTIFACT_RETENTION_SECONDS", 7 * 24 * 3600)
+CELERY_BEAT_SCHEDULE["expire-mlflow-artifacts"] = {
+    "task": "protocols_app.tasks.expire_mlflow_artifacts",
+    "schedule": envint("MLFLOW_ARTIFACT_SWEEP_INTERVAL", 3600),
+}

@@ -27,6 +27,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from accounts_app.authentication import BearerTokenAuthentication
+from registry_site.audit import audit_origin
 from registry_site.errors import DomainError
 from registry_site.parsers import JSONRefused, json_loads
 
@@ -56,7 +57,7 @@ _DOMAIN_CODES = {
     403: "PERMISSION_DENIED",
     404: "RESOURCE_DOES_NOT_EXIST",
     409: "INVALID_STATE",
-    413: "INVALID_PARAMETER_VALUE",
+    413: "RESOURCE_EXHAUSTED",
     507: "RESOURCE_EXHAUSTED",
     503: "TEMPORARILY_UNAVAILABLE",
 }
@@ -190,14 +191,15 @@ def endpoint(*methods: str) -> Callable:
                 )
             try:
                 request.user = authenticate(request)
-                answer = view(request, *args, **kwargs)
+                with audit_origin(request, via="mlflow"):  # audit events name the request and "mlflow"
+                    answer = view(request, *args, **kwargs)
             except MlflowError as error:
                 return error_response(error.code, error.message, error.status)
             except DomainError as error:
                 code = _DOMAIN_CODES.get(error.status, "INVALID_PARAMETER_VALUE")
                 if error.code in ("name_taken", "version_exists"):
                     code = "RESOURCE_ALREADY_EXISTS"
-                return error_response(code, error.detail, STATUS.get(code, error.status))
+                return error_response(code, error.detail, error.status if error.status != 409 else 400)
             except DatabaseError:
                 log.exception("database error in MLflow call %s", request.path)
                 return error_response("TEMPORARILY_UNAVAILABLE", "The registry's database is unavailable; try again.")

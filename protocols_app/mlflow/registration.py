@@ -13,15 +13,16 @@ version's own `registry.version` tag) when it is a valid SemVer, otherwise MLflo
 
 from dataclasses import dataclass
 
+import yaml
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Max
 
 from models_app.blobs import blob_open
-from models_app.models import ModelVersion, RegisteredModel
+from models_app.models import Framework, ModelVersion, RegisteredModel
 from models_app.paths import InvalidPath, sanitize_path
 from models_app.semver import InvalidVersion, parse_version
-from models_app.services import file_upload, version_create
+from models_app.services import file_upload, model_update, version_create
 from reviews_app.services import version_submit
 
 from ..models import Artifact, LoggedModel, ModelVersionLink, Run
@@ -31,6 +32,15 @@ from .tracking import reported_metrics
 
 VERSION_TAG = "registry.version"
 MAX_FILES = 100
+MAX_MLMODEL = 256 * 1024
+FLAVOR_FRAMEWORKS = {  # MLmodel's flavors, first match wins
+    "sklearn": Framework.SCIKIT_LEARN,
+    "onnx": Framework.ONNX,
+    "pytorch": Framework.PYTORCH,
+    "tensorflow": Framework.TENSORFLOW,
+    "keras": Framework.TENSORFLOW,
+    "xgboost": Framework.XGBOOST,
+}
 
 
 @dataclass
@@ -89,6 +99,22 @@ def _semver(number: int, run: Run | None, tags: dict) -> str:
         return parse_version(wanted).text
     except InvalidVersion as error:
         raise invalid(f"The {VERSION_TAG} tag '{wanted[:40]}' is not a semantic version: {error}") from None
+
+
+def framework_of(artifacts: list[Artifact], root: str) -> str | None:
+    """The framework the MLmodel file's flavors name, if any (read with yaml.safe_load)."""
+    mlmodel = next((artifact for artifact in artifacts if artifact.path == f"{root}/MLmodel"), None)
+    if mlmodel is None or mlmodel.blob.size > MAX_MLMODEL:
+        return None
+    with blob_open(mlmodel.blob_id) as handle:
+        try:
+            document = yaml.safe_load(handle.read())
+        except yaml.YAMLError:
+            return None
+    flavors = document.get("flavors") if isinstance(document, dict) else None
+    if not isinstance(flavors, dict):
+        return None
+    return next((framework for flavor, framework in FLAVOR_FRAMEWORKS.items() if flavor in flavors), None)
 
 
 class _StoredFile(File):
@@ -152,5 +178,8 @@ def register_version(
             description=description,
             tags=tags,
         )
+        framework = framework_of(artifacts, source.root)
+        if framework and model.framework == Framework.OTHER:
+            model_update(model=model, actor=user, framework=framework)
         version_submit(version=version, actor=user, note=f"Registered through the MLflow API as version {number}.")
     return version

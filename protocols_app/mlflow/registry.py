@@ -13,8 +13,9 @@ import binascii
 import json
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from models_app import selectors
@@ -197,7 +198,8 @@ def _apply(queryset: QuerySet, conditions: list[Condition], fields: dict[str, st
     for index, condition in enumerate(conditions):
         if condition.field == "tag":
             alias = f"mlflow_tag_{index}"
-            queryset = queryset.alias(**{alias: KeyTextTransform(condition.key, tags_field)})
+            # Cast: compared as plain text (a JSON key lookup would parse the value as JSON).
+            queryset = queryset.alias(**{alias: Cast(KeyTextTransform(condition.key, tags_field), TextField())})
             if condition.op == "!=":
                 queryset = queryset.filter(Q(**{f"{alias}__isnull": True}) | ~Q(**{alias: condition.value}))
             else:
