@@ -19,7 +19,7 @@ from models_app.cards import working_card
 from models_app.lookups import version_url
 from models_app.models import ModelFile, ModelVersion, VersionStatus
 from models_app.services import lock_version, model_mark_published, model_publish_card
-from registry_site.audit import RequestMeta
+from registry_site.audit import RequestMeta, current_origin
 from registry_site.errors import Conflict, DomainError, Forbidden, NotFound
 
 from . import checks
@@ -45,7 +45,12 @@ def audit_record(
     model_full_name: str = "",
 ) -> AuditEvent:
     """Append one event. A change to a model without a version (deleted, made private) names
-    the model in `model_full_name`; the apps below call this through registry_site.audit."""
+    the model in `model_full_name`; the apps below call this through registry_site.audit.
+    Inside `audit_origin` (the admin, the MLflow endpoint) the event names the request and `via`."""
+    origin = current_origin()
+    if origin is not None:
+        meta = meta or origin.meta
+        data = {**(data or {}), "via": (data or {}).get("via", origin.via)}
     meta = meta or RequestMeta()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
