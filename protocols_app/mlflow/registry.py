@@ -127,18 +127,35 @@ def version_dict(link: ModelVersionLink, user, aliases: dict[int, list[str]] | N
     return answer
 
 
-def _model_tags(model: RegisteredModel) -> dict:
-    holder = RegisteredModelTags.objects.filter(model=model).first()
-    return holder.tags if holder else {}
+def model_dicts(models: list[RegisteredModel], user) -> list[dict]:
+    """MLflow's registered models, in a fixed number of queries however many there are."""
+    links_of: dict[int, list[ModelVersionLink]] = {}
+    for link in _visible_links(user).filter(model__in=models):
+        links_of.setdefault(link.model_id, []).append(link)
+    aliases = _aliases_by_version(models)
+    tags_of = dict(RegisteredModelTags.objects.filter(model__in=models).values_list("model_id", "tags"))
+    editable = (
+        set(
+            RegisteredModel.objects.editable_by(user).filter(pk__in=[m.pk for m in models]).values_list("pk", flat=True)
+        )
+        if user.is_authenticated
+        else set()
+    )
+    return [
+        _model_dict(model, user, links_of.get(model.pk, []), aliases, tags_of.get(model.pk, {}), editable)
+        for model in models
+    ]
 
 
-def model_dict(model: RegisteredModel, user, *, tags: dict | None = None, links=None) -> dict:
-    if links is None:
-        links = list(_visible_links(user, model))
-    aliases = _aliases_by_version([model])
+def model_dict(model: RegisteredModel, user) -> dict:
+    return model_dicts([model], user)[0]
+
+
+def _model_dict(model, user, links, aliases, tags, editable) -> dict:
     numbers = {link.version_id: link.number for link in links}
     latest = max(links, key=lambda link: link.number, default=None)
-    description = working_card(model).description if _may_edit(user, model) else model.description
+    # The owner reads the card as they last edited it; others the published one.
+    description = working_card(model).description if model.pk in editable else model.description
     return {
         "name": mlflow_name(model, user),
         "creation_timestamp": _ms(model.created_at),
@@ -146,7 +163,7 @@ def model_dict(model: RegisteredModel, user, *, tags: dict | None = None, links=
         "user_id": model.owner.username,
         "description": description,
         "latest_versions": [version_dict(latest, user, aliases)] if latest else [],
-        "tags": [{"key": key, "value": value} for key, value in sorted((tags or _model_tags(model)).items())],
+        "tags": [{"key": key, "value": value} for key, value in sorted(tags.items())],
         "aliases": [
             {"alias": alias, "version": str(numbers[version_id])}
             for version_id, names in aliases.items()
@@ -154,10 +171,6 @@ def model_dict(model: RegisteredModel, user, *, tags: dict | None = None, links=
             if version_id in numbers
         ],
     }
-
-
-def _may_edit(user, model: RegisteredModel) -> bool:
-    return user.is_authenticated and RegisteredModel.objects.editable_by(user).filter(pk=model.pk).exists()
 
 
 def _page(params: dict, maximum: int = MAX_RESULTS) -> tuple[int, int]:
@@ -261,7 +274,7 @@ def model_create_view(request: HttpRequest) -> dict:
         )
         RegisteredModelTags.objects.create(model=model, tags=tags)
     model.owner = user
-    return {"registered_model": model_dict(model, user, tags=tags, links=[])}
+    return {"registered_model": model_dict(model, user)}
 
 
 @endpoint("GET")
@@ -286,7 +299,7 @@ def model_search_view(request: HttpRequest) -> dict:
         params, {"name": "name", "last_updated_timestamp": "updated_at", "timestamp": "updated_at"}, ["name", "pk"]
     )
     page = list(models.order_by(*ordering)[offset : offset + limit + 1])
-    found = [model_dict(model, request.user) for model in page[:limit]]
+    found = model_dicts(page[:limit], request.user)
     return {"registered_models": found, **_next_token(offset, limit, len(page))}
 
 

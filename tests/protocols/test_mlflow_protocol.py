@@ -408,3 +408,17 @@ def test_uploads_never_registered_expire_and_registered_files_stay(olivia_mlflow
     assert artifacts_expire(older_than_seconds=7 * 24 * 3600) == 3
     assert not Artifact.objects.exists()
     assert ModelFile.objects.filter(path="MLmodel").exists()
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_searches_cost_a_fixed_number_of_queries(olivia_mlflow, owner, count, django_assert_max_num_queries):
+    for index in range(count):
+        run_id, model_id = log_model(olivia_mlflow, owner.username)
+        ok(register(olivia_mlflow, f"model-{index}", run_id, model_id))
+    with django_assert_max_num_queries(6):
+        found = ok(call(olivia_mlflow, "GET", "registered-models/search", {"max_results": 100}))
+    assert len(found["registered_models"]) == count
+    assert all(model["latest_versions"][0]["version"] == "1" for model in found["registered_models"])
+    with django_assert_max_num_queries(3):
+        versions = ok(call(olivia_mlflow, "GET", "model-versions/search", {"max_results": 100}))
+    assert len(versions["model_versions"]) == count
