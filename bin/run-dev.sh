@@ -56,6 +56,7 @@ cat <<MSG
 
   Model Registry is running at http://127.0.0.1:${PORT}/
   API docs: http://127.0.0.1:${PORT}/api/docs/   Admin: http://127.0.0.1:${PORT}/admin/
+  MLflow clients: MLFLOW_TRACKING_URI=http://127.0.0.1:${PORT}/mlflow MLFLOW_TRACKING_TOKEN=<a token>
 
   Demo logins (username / password):
     alice  / demo-alice-pass   (owns models)
