@@ -8,6 +8,18 @@ import django
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "var", "test"))
+# Under pytest-xdist each worker process gets its own var/ folder and its own Redis database
+# for the broker, so one worker's Celery tests never take another's tasks (PostgreSQL and
+# SQLite test databases are already per worker: pytest-django suffixes them).
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER:
+    os.environ["VAR_DIR"] = os.path.join(os.environ["VAR_DIR"], _XDIST_WORKER)
+    _broker = os.environ.get("CELERY_BROKER_URL", "")
+    if _broker.startswith(("redis://", "rediss://")):
+        from urllib.parse import urlparse as _urlparse
+
+        _index = 1 + int(_XDIST_WORKER.removeprefix("gw") or 0)
+        os.environ["CELERY_BROKER_URL"] = _urlparse(_broker)._replace(path=f"/{_index}").geturl()
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls
 # from a thread with a running loop unless told this is deliberate.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -23,6 +23,7 @@ from models_app.models import Framework, ModelVersion, RegisteredModel
 from models_app.paths import InvalidPath, sanitize_path
 from models_app.semver import InvalidVersion, parse_version
 from models_app.services import file_upload, model_update, version_create
+from registry_site.errors import Conflict
 from reviews_app.services import version_submit
 
 from ..models import Artifact, LoggedModel, ModelVersionLink, Run
@@ -154,14 +155,23 @@ def register_version(
     with transaction.atomic():
         RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()
         number = (ModelVersionLink.objects.filter(model=model).aggregate(top=Max("number"))["top"] or 0) + 1
-        version = version_create(
-            model=model,
-            version=_semver(number, run, tags),
-            created_by=user,
-            changelog=description,
-            params={key: value for key, value in (run.params if run else {}).items()},
-            reported_metrics=reported_metrics(run) if run else {},
-        )
+        semver = _semver(number, run, tags)
+        try:
+            version = version_create(
+                model=model,
+                version=semver,
+                created_by=user,
+                changelog=description,
+                params={key: value for key, value in (run.params if run else {}).items()},
+                reported_metrics=reported_metrics(run) if run else {},
+            )
+        except Conflict as refused:
+            if refused.code not in ("version_exists", "version_not_greater"):
+                raise
+            raise invalid(
+                f"{refused.detail} Set the run's {VERSION_TAG} tag to the version to register "
+                f"(mlflow.set_tag('{VERSION_TAG}', '2.0.0')); MLflow's version {number} would be {semver}."
+            ) from None
         for artifact, path in zip(artifacts, paths, strict=True):
             stored = _StoredFile(artifact, path)
             try:

@@ -422,3 +422,15 @@ def test_searches_cost_a_fixed_number_of_queries(olivia_mlflow, owner, count, dj
     with django_assert_max_num_queries(3):
         versions = ok(call(olivia_mlflow, "GET", "model-versions/search", {"max_results": 100}))
     assert len(versions["model_versions"]) == count
+
+
+def test_a_number_below_the_published_versions_asks_for_the_registry_version_tag(olivia_mlflow, owner):
+    from tests.factories import make_released_model
+
+    make_released_model(owner, "iris-clf")  # published 1.0.0 on the website
+    run_id, model_id = log_model(olivia_mlflow, owner.username)
+    message = error_of(register(olivia_mlflow, "iris-clf", run_id, model_id), 400, "INVALID_PARAMETER_VALUE")
+    assert "registry.version" in message and "1.0.0" in message
+    ok(call(olivia_mlflow, "POST", "runs/set-tag", {"run_id": run_id, "key": "registry.version", "value": "2.0.0"}))
+    version = ok(register(olivia_mlflow, "iris-clf", run_id, model_id))["model_version"]
+    assert {tag["key"]: tag["value"] for tag in version["tags"]}["registry.version"] == "2.0.0"
