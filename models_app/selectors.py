@@ -67,12 +67,13 @@ def aliases_prefetch() -> Prefetch:
 
 
 def version_list(*, user, model: RegisteredModel) -> QuerySet[ModelVersion]:
-    """The model's versions the user may see, newest SemVer first, with their files and aliases."""
+    """The model's versions the user may see, newest SemVer first, with their files. Lists
+    that show the aliases add `aliases_prefetch()`; one version reads them with one query."""
     return (
         ModelVersion.objects.visible_to(user)
         .filter(model=model)
         .select_related("created_by", "model__owner")
-        .prefetch_related(files_prefetch(), aliases_prefetch())
+        .prefetch_related(files_prefetch())
         .semver_order()
     )
 
@@ -165,9 +166,9 @@ def version_history(*, user, model: RegisteredModel) -> list[ModelVersion]:
     """The versions the user may see, newest SemVer first, with files and their blobs.
 
     Evaluated once so a page can both list them and pick the latest published one without
-    another query.
+    another query; the aliases pointing at each come along (the model page's alias section).
     """
-    return list(version_list(user=user, model=model))
+    return list(version_list(user=user, model=model).prefetch_related(aliases_prefetch()))
 
 
 def latest_public_in(versions: list[ModelVersion]) -> ModelVersion | None:

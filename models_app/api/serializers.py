@@ -7,8 +7,8 @@ from rest_framework import serializers
 from accounts_app.roles import Action, may
 from registry_site.parsers import JSONField
 
-from ..cards import published_card, working_card
 from ..aliases import alias_warning, aliases_pointing_at
+from ..cards import published_card, working_card
 from ..models import (
     AliasChange,
     Framework,

@@ -1,8 +1,7 @@
 """The catalog's REST API. Views look things up through the selectors (which apply the
 visibility rules), call one service, and shape the answer with a serializer."""
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.http import HttpResponseRedirect
 from django.utils import timezone
@@ -84,7 +83,9 @@ class VersionListView(CatalogAPIView):
         responses=s.VersionSerializer(many=True),
     )
     def get(self, request, *args, **kwargs):
-        queryset = selectors.version_list(user=request.user, model=self.get_model())
+        queryset = selectors.version_list(user=request.user, model=self.get_model()).prefetch_related(
+            selectors.aliases_prefetch()
+        )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -301,4 +302,4 @@ def parse_instant(raw: str) -> datetime:
             code="invalid_date",
             field="at",
         )
-    return instant if timezone.is_aware(instant) else timezone.make_aware(instant, dt_timezone.utc)
+    return instant if timezone.is_aware(instant) else timezone.make_aware(instant, UTC)
