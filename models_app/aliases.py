@@ -109,8 +109,12 @@ def _send_moved(*, model_id: int, name: str, from_id: int | None, to_id: int | N
     actor_id = getattr(actor, "pk", None)
     transaction.on_commit(
         lambda: alias_moved.send(
-            sender=ModelAlias, model_id=model_id, alias=name,
-            from_version_id=from_id, to_version_id=to_id, actor_id=actor_id,
+            sender=ModelAlias,
+            model_id=model_id,
+            alias=name,
+            from_version_id=from_id,
+            to_version_id=to_id,
+            actor_id=actor_id,
         )  # fmt: skip
     )
 
@@ -178,7 +182,9 @@ def alias_set(
         with transaction.atomic():
             alias.save()
     except IntegrityError:  # created by another transaction since the lookup (under the model lock: never)
-        raise Conflict(f"The alias '{name}' was just created by someone else; try again.", code="alias_exists") from None
+        raise Conflict(
+            f"The alias '{name}' was just created by someone else; try again.", code="alias_exists"
+        ) from None
     if moves:
         _record(
             model=locked_model, name=name, action=AliasAction.MOVED if previous else AliasAction.SET,
@@ -268,6 +274,5 @@ def alias_warning(name: str, version: ModelVersion) -> str | None:
         return None
     reason = f" ({version.deprecation_reason})" if version.deprecation_reason else ""
     return (
-        f"The alias '{name}' points at {version.version}, which is deprecated{reason}: "
-        "move it to a maintained version."
+        f"The alias '{name}' points at {version.version}, which is deprecated{reason}: move it to a maintained version."
     )

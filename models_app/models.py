@@ -318,9 +318,7 @@ class AliasChange(models.Model):
     model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="alias_changes")
     alias = models.CharField(max_length=63)
     action = models.CharField(max_length=16, choices=AliasAction.choices)
-    from_version = models.ForeignKey(
-        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    from_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     to_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     from_label = models.CharField(max_length=64, blank=True)
     to_label = models.CharField(max_length=64, blank=True)  # empty: the alias was deleted

@@ -232,7 +232,7 @@ class AliasDetailView(CatalogAPIView):
         body.is_valid(raise_exception=True)
         version = selectors.version_get(user=request.user, model=model, version=body.validated_data["version"])
         existed = model.aliases.filter(name=self._name()).exists()
-        alias = aliases_app.alias_set(
+        aliases_app.alias_set(
             model=model,
             name=self.kwargs["alias"],
             version=version,
@@ -246,7 +246,10 @@ class AliasDetailView(CatalogAPIView):
     @extend_schema(operation_id="aliases_destroy", summary="Delete an alias (its history stays)", responses={204: None})
     def delete(self, request, *args, **kwargs):
         aliases_app.alias_delete(
-            model=self.get_model(), name=self.kwargs["alias"], actor=request.user, meta=RequestMeta.from_request(request)
+            model=self.get_model(),
+            name=self.kwargs["alias"],
+            actor=request.user,
+            meta=RequestMeta.from_request(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

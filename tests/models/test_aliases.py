@@ -123,7 +123,10 @@ def test_moving_an_alias_records_from_and_to(model, v1, v2, owner):
     alias_set(model=model, name="production", version=v2, actor=owner)
     assert alias_resolve(model=model, name="production") == v2
     history = list(alias_history(model=model, name="production"))
-    assert [(c.action, c.from_label, c.to_label) for c in history] == [("moved", "1.0.0", "1.1.0"), ("set", "", "1.0.0")]
+    assert [(c.action, c.from_label, c.to_label) for c in history] == [
+        ("moved", "1.0.0", "1.1.0"),
+        ("set", "", "1.0.0"),
+    ]
     assert history[0].actor == owner and history[0].actor_username == "olivia"
 
 
@@ -262,7 +265,13 @@ def test_the_signal_is_sent_after_commit(model, v1, v2, owner, moves, django_cap
     for callback in callbacks:
         callback()
     assert moves == [
-        {"model_id": model.pk, "alias": "production", "from_version_id": None, "to_version_id": v1.pk, "actor_id": owner.pk}
+        {
+            "model_id": model.pk,
+            "alias": "production",
+            "from_version_id": None,
+            "to_version_id": v1.pk,
+            "actor_id": owner.pk,
+        }
     ]
     with django_capture_on_commit_callbacks(execute=True):
         alias_set(model=model, name="production", version=v2, actor=owner)

@@ -80,7 +80,9 @@ def test_it_refuses_a_missing_version_and_bad_bodies(owner_api, model):
     assert_error(owner_api.put(alias_url(), [1, 2], format="json"), 400)
 
 
-@pytest.mark.parametrize("name,code", [("latest", "alias_reserved"), ("v2", "alias_reserved"), ("a.b", "invalid_alias")])
+@pytest.mark.parametrize(
+    "name,code", [("latest", "alias_reserved"), ("v2", "alias_reserved"), ("a.b", "invalid_alias")]
+)
 def test_it_refuses_reserved_and_unusable_names(owner_api, model, name, code):
     assert_error(owner_api.put(alias_url(name), {"version": "1.0.0"}, format="json"), 400, code)
 
@@ -94,7 +96,9 @@ def test_writes_need_a_login_and_the_owner(api, outsider_api, reviewer_api, mode
 
 def test_a_protected_alias_answers_403_to_the_owner_and_moves_for_a_reviewer(owner_api, reviewer_api, model, owner):
     alias_set(model=model, name="production", version=_version(model, "1.0.0"), actor=owner)
-    assert_error(owner_api.put(alias_url(), {"version": "1.0.0", "protected": True}, format="json"), 403, "alias_protected")
+    assert_error(
+        owner_api.put(alias_url(), {"version": "1.0.0", "protected": True}, format="json"), 403, "alias_protected"
+    )
     response = reviewer_api.put(alias_url(), {"version": "1.0.0", "protected": True}, format="json")
     assert response.status_code == 200 and response.json()["protected"] is True
     body = assert_error(owner_api.put(alias_url(), {"version": "1.1.0"}, format="json"), 403, "alias_protected")
