@@ -255,11 +255,18 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
     def get_deprecated(self, obj) -> bool:
         return obj.is_deprecated
 
+    def _alias_names(self, obj) -> list[str]:
+        """Read once per version for both fields: from the list's prefetch, or one query."""
+        names = self.__dict__.setdefault("_alias_names_read", {})
+        if obj.pk not in names:
+            names[obj.pk] = aliases_pointing_at(obj)
+        return names[obj.pk]
+
     def get_aliases(self, obj) -> list[str]:
-        return aliases_pointing_at(obj)
+        return self._alias_names(obj)
 
     def get_warnings(self, obj) -> list[str]:
-        return [warning for name in aliases_pointing_at(obj) if (warning := alias_warning(name, obj))]
+        return [warning for name in self._alias_names(obj) if (warning := alias_warning(name, obj))]
 
     @extend_schema_field(serializers.URLField())
     def get_url(self, obj) -> str:

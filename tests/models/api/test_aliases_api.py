@@ -218,3 +218,12 @@ def test_the_owner_cannot_name_another_owners_version(owner_api, outsider, model
     alias_set(model=theirs, name="production", version=theirs.versions.get(), actor=outsider)
     # The version named in the body is looked up in the URL's model only.
     assert_error(owner_api.put(alias_url(), {"version": "@production"}, format="json"), 404)
+
+
+def test_version_detail_reads_its_aliases_with_one_query(api, model, owner, django_assert_num_queries):
+    alias_set(model=model, name="production", version=_version(model, "1.0.0"), actor=owner)
+    review_services.version_deprecate(version=_version(model, "1.0.0"), actor=owner, reason="Old.")
+    # model, its tags, the version (files prefetched: +1), its aliases (one query for both fields)
+    with django_assert_num_queries(5):
+        body = api.get(version_url("@production")).json()
+    assert body["aliases"] == ["production"] and len(body["warnings"]) == 1
