@@ -278,12 +278,15 @@ class AliasHistoryView(CatalogAPIView):
     def get(self, request, *args, **kwargs):
         model = self.get_model()
         name = self.kwargs["alias"]
+        changes = aliases_app.alias_history(model=model, name=name)
+        if not changes.exists():  # every alias the services made has a history; this one never existed
+            raise NotFound(f"{model.full_name} has no alias '{name}', and never had.", code="alias_not_found")
         raw_at = request.query_params.get("at")
         if raw_at is not None:
             at = parse_instant(raw_at)
             version = aliases_app.alias_history(model=model, name=name, at=at)
             return Response({"alias": name.strip().lower(), "at": at, "version": version.version if version else None})
-        page = self.paginate_queryset(aliases_app.alias_history(model=model, name=name))
+        page = self.paginate_queryset(changes)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

@@ -227,3 +227,8 @@ def test_version_detail_reads_its_aliases_with_one_query(api, model, owner, djan
     with django_assert_num_queries(5):
         body = api.get(version_url("@production")).json()
     assert body["aliases"] == ["production"] and len(body["warnings"]) == 1
+
+
+def test_the_history_of_an_alias_that_never_existed_is_404(api, model):
+    assert_error(api.get(alias_url("never") + "history/"), 404, "alias_not_found")
+    assert_error(api.get(alias_url("never") + "history/", {"at": "2026-01-01"}), 404, "alias_not_found")
