@@ -60,6 +60,15 @@ def _lock_model(model: RegisteredModel) -> RegisteredModel:
     return locked
 
 
+def _check_may_change_some(actor, model: RegisteredModel) -> None:
+    """Who may change none of the model's aliases hears so first, before anything about the
+    version they named."""
+    if not (
+        may(actor, Action.EDIT, owner_id=model.owner_id) or may(actor, Action.PROTECT_ALIAS, owner_id=model.owner_id)
+    ):
+        raise Forbidden(f"Only the owner can change the aliases of {model.full_name}.")
+
+
 def _check_actor(actor, model: RegisteredModel, *, needs_reviewer: bool, name: str) -> None:
     if needs_reviewer:
         if not may(actor, Action.PROTECT_ALIAS, owner_id=model.owner_id):
@@ -143,6 +152,7 @@ def alias_set(
     `protected=None` keeps the flag (a new alias is unprotected).
     """
     name = alias_name_check(name)
+    _check_may_change_some(actor, model)
     if version.model_id != model.pk:
         raise DomainError(
             f"Version {version.version} belongs to another model, not {model.full_name}.",
@@ -160,7 +170,12 @@ def alias_set(
             code="version_not_published",
             field="version",
         )
-    alias = ModelAlias.objects.select_for_update().filter(model=locked_model, name=name).first()
+    alias = (
+        ModelAlias.objects.select_for_update(of=("self",))
+        .select_related("version")
+        .filter(model=locked_model, name=name)
+        .first()
+    )
     was_protected = alias.protected if alias else False
     now_protected = was_protected if protected is None else bool(protected)
     flag_changes = now_protected != was_protected
@@ -208,6 +223,7 @@ def alias_set(
 def alias_delete(*, model: RegisteredModel, name: str, actor, meta: RequestMeta | None = None) -> None:
     """Remove the alias; its history stays (a `deleted` row pointing nowhere)."""
     cleaned = (name or "").strip().lower() if isinstance(name, str) else ""
+    _check_may_change_some(actor, model)
     locked_model = _lock_model(model)
     alias = (
         ModelAlias.objects.select_for_update(of=("self",))

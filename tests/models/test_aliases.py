@@ -354,3 +354,11 @@ def test_aliases_of_a_private_model_work_for_its_owner(owner):
     version = make_version(private, "1.0.0", status=VersionStatus.PUBLISHED)
     alias_set(model=private, name="production", version=version, actor=owner)
     assert alias_resolve(model=private, name="production") == version
+
+
+def test_an_outsider_hears_403_before_anything_about_the_version(model, outsider):
+    draft = make_version(model, "2.0.0")
+    with pytest.raises(Forbidden):
+        alias_set(model=model, name="production", version=draft, actor=outsider)
+    with pytest.raises(Forbidden):
+        alias_delete(model=model, name="never-set", actor=outsider)
