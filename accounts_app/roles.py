@@ -44,6 +44,7 @@ class Action(StrEnum):
     EVALUATE = "evaluate"  # request an evaluation of a version
     MARK_BENCHMARK = "mark_benchmark"  # make a test set a benchmark and set its gate
     READ_AUDIT = "read_audit"  # the whole audit trail
+    PROTECT_ALIAS = "protect_alias"  # move or delete a protected alias, protect or unprotect one
 
 
 _EVERYONE = frozenset(Role)
@@ -62,6 +63,9 @@ GRANTS: dict[Action, frozenset[Role]] = {
     Action.EVALUATE: frozenset({Role.OWNER, Role.REVIEWER, Role.STAFF}),
     Action.MARK_BENCHMARK: frozenset({Role.STAFF}),
     Action.READ_AUDIT: frozenset({Role.STAFF}),
+    # A protected alias (production) is the reviewers' promise of what runs; the owner moves
+    # the others (EDIT).
+    Action.PROTECT_ALIAS: frozenset({Role.REVIEWER}),
 }
 # A role held for the object that takes the action away whatever else the user holds.
 DENIED: dict[Action, frozenset[Role]] = {Action.DECIDE: frozenset({Role.OWNER})}

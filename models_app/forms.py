@@ -357,3 +357,23 @@ class MultipleFileField(forms.FileField):
 
 class FileUploadForm(forms.Form):
     file = MultipleFileField(label="Files", help_text="One or more files; each is stored under its SHA-256.")
+
+
+class AliasSetForm(forms.Form):
+    """Set or move an alias from the model page. The name's rules are the service's
+    (aliases.alias_name_check), shown beside the field when it refuses one."""
+
+    PROTECTION = [("", "Keep as it is"), ("yes", "Protected: only reviewers move it"), ("no", "Not protected")]
+
+    name = forms.CharField(max_length=63, help_text="A lowercase slug: production, staging, champion.")
+    version = forms.ChoiceField(choices=[], help_text="Only published versions can be aliased.")
+    protection = forms.ChoiceField(choices=PROTECTION, required=False)
+
+    def __init__(self, *args, versions: list[str], can_protect: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].choices = [(v, v) for v in versions]
+        if not can_protect:
+            del self.fields["protection"]
+
+    def protected(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("protection") or "")

@@ -272,3 +272,64 @@ class ModelFile(models.Model):
     def can_run_code(self) -> bool:
         """Loading a pickle-family file can run code, whatever a scan said of it."""
         return self.format in CODE_ON_LOAD_FORMATS
+
+
+ALIAS_RE = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+alias_validator = RegexValidator(
+    ALIAS_RE, "Use 1 to 63 lowercase letters, digits, '-' or '_', starting with a letter or digit."
+)
+
+
+class ModelAlias(models.Model):
+    """A name (`production`) that points at one published version of its model. Moved only by
+    the services in models_app/aliases.py, which record each move in AliasChange."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=63, validators=[alias_validator])
+    # RESTRICT, not PROTECT: a version an alias points at cannot be deleted on its own (it is
+    # published, and people resolve the alias), but when its model goes (with its owner's
+    # account, say) the alias goes in the same cascade, which PROTECT would refuse.
+    version = models.ForeignKey(ModelVersion, on_delete=models.RESTRICT, related_name="aliases")
+    protected = models.BooleanField(default=False)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "name"], name="unique_alias_per_model")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.model_id}@{self.name}"
+
+
+class AliasAction(models.TextChoices):
+    SET = "set", "Set"
+    MOVED = "moved", "Moved"
+    DELETED = "deleted", "Deleted"
+    PROTECTED = "protected", "Protected"
+    UNPROTECTED = "unprotected", "Unprotected"
+
+
+class AliasChange(models.Model):
+    """One change of an alias, append-only: what `production` pointed at, and when, survives
+    the alias itself. The versions' labels are copied, so a row reads the same if a version
+    row ever goes."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="alias_changes")
+    alias = models.CharField(max_length=63)
+    action = models.CharField(max_length=16, choices=AliasAction.choices)
+    from_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    to_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    from_label = models.CharField(max_length=64, blank=True)
+    to_label = models.CharField(max_length=64, blank=True)  # empty: the alias was deleted
+    protected = models.BooleanField(default=False)  # the alias's flag after the change
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_username = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["model", "alias", "at"], name="alias_change_at")]
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.alias} {self.action} {self.from_label or '-'} → {self.to_label or '-'}"

@@ -8,7 +8,7 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from registry_site.errors import Forbidden, NotFound
 
-from .models import Framework, License, ModelFile, ModelVersion, RegisteredModel, Tag, Task
+from .models import Framework, License, ModelAlias, ModelFile, ModelVersion, RegisteredModel, Tag, Task
 from .querysets import PUBLIC_STATUSES
 from .semver import RELEASE_KEY
 
@@ -60,8 +60,15 @@ def files_prefetch() -> Prefetch:
     return Prefetch("files", queryset=ModelFile.objects.select_related("blob").order_by("path"))
 
 
+def aliases_prefetch() -> Prefetch:
+    """The aliases pointing at each version, with who moved them last: one query for a whole
+    list, which the model page's alias section and the version badges read."""
+    return Prefetch("aliases", queryset=ModelAlias.objects.select_related("updated_by").order_by("name"))
+
+
 def version_list(*, user, model: RegisteredModel) -> QuerySet[ModelVersion]:
-    """The model's versions the user may see, newest SemVer first, with their files."""
+    """The model's versions the user may see, newest SemVer first, with their files. Lists
+    that show the aliases add `aliases_prefetch()`; one version reads them with one query."""
     return (
         ModelVersion.objects.visible_to(user)
         .filter(model=model)
@@ -72,7 +79,19 @@ def version_list(*, user, model: RegisteredModel) -> QuerySet[ModelVersion]:
 
 
 def version_get(*, user, model: RegisteredModel, version: str) -> ModelVersion:
-    instance = version_list(user=user, model=model).filter(version=version).first()
+    """One version as the user may see it. Wherever a version is named (pages, API, files),
+    `@<alias>` names the version the alias points at, and `@latest` the newest stable release."""
+    versions = version_list(user=user, model=model)
+    if version.startswith("@"):
+        alias = version[1:].strip().lower()
+        if alias == "latest":
+            instance = versions.public().stable().first()
+        else:
+            instance = versions.filter(aliases__name=alias).first()
+        if instance is None:
+            raise NotFound(f"{model.full_name} has no alias '{version[1:]}' you can see.", code="alias_not_found")
+        return instance
+    instance = versions.filter(version=version).first()
     if instance is None:
         raise NotFound(f"{model.full_name} has no version {version}, or you cannot see it.")
     return instance
@@ -147,9 +166,9 @@ def version_history(*, user, model: RegisteredModel) -> list[ModelVersion]:
     """The versions the user may see, newest SemVer first, with files and their blobs.
 
     Evaluated once so a page can both list them and pick the latest published one without
-    another query.
+    another query; the aliases pointing at each come along (the model page's alias section).
     """
-    return list(version_list(user=user, model=model))
+    return list(version_list(user=user, model=model).prefetch_related(aliases_prefetch()))
 
 
 def latest_public_in(versions: list[ModelVersion]) -> ModelVersion | None:

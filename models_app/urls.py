@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import alias_views, views
 
 MODEL = "models/<str:owner>/<str:name>/"
 VERSION = MODEL + "versions/<str:version>/"
@@ -21,5 +21,8 @@ urlpatterns = [
     path(VERSION + "remove-file/", views.file_remove, name="file-remove"),
     path(VERSION + "evaluated-file/", views.version_evaluated_file, name="version-evaluated-file"),
     path(VERSION + "files/<path:path>", views.file_download, name="file-download"),
+    path(MODEL + "aliases/", alias_views.alias_set, name="alias-set"),
+    path(MODEL + "aliases/<str:alias>/", alias_views.alias_history, name="alias-history"),
+    path(MODEL + "aliases/<str:alias>/delete/", alias_views.alias_delete, name="alias-delete"),
     path("users/<str:username>/", views.user_detail, name="user-detail"),
 ]

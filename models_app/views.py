@@ -15,6 +15,8 @@ from registry_site.errors import DomainError, Forbidden, NotFound
 from registry_site.forms import add_domain_error
 
 from . import selectors, services, usage
+from .alias_views import alias_controls
+from .aliases import alias_warning
 from .cards import CARD_LABELS, pending_fields, published_card, working_card
 from .downloads import file_response
 from .filters import ORDERING_LABELS, ModelFilter
@@ -117,6 +119,7 @@ def model_detail(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         "usage": _usage(request, model, latest) if latest else [],
         "is_owner": may(request.user, Action.EDIT, owner_id=model.owner_id),
         "api_base": request.build_absolute_uri(reverse("api-model-detail", kwargs={"owner": owner, "name": name})),
+        **alias_controls(request, model, versions),
         "site_root": request.build_absolute_uri("/").rstrip("/"),
         **page_parts("model", request, model=model, versions=versions),
     }
@@ -150,6 +153,7 @@ def version_detail(request: HttpRequest, owner: str, name: str, version: str) ->
     can_upload = is_owner and instance.is_editable
     files = list(instance.files.all())
     model_files = [f for f in files if f.is_model]
+    version_aliases = list(instance.aliases.order_by("name"))  # one query; warned about if deprecated
     context = {
         "evaluated_file": next((f for f in files if f.pk == instance.evaluated_file_id), None),
         "evaluated_choices": model_files if can_upload and len(model_files) > 1 else [],
@@ -171,6 +175,8 @@ def version_detail(request: HttpRequest, owner: str, name: str, version: str) ->
         "frozen_reason": FROZEN_REASONS.get(instance.status, ""),
         # Any public version can be used, a pre-release included (the model page offers the latest stable one).
         "usage": _usage(request, model, instance) if instance.is_public else [],
+        "version_aliases": version_aliases,
+        "alias_warnings": [warning for a in version_aliases if (warning := alias_warning(a.name, instance))],
         **page_parts("version", request, version=instance),
     }
     return render(request, "models_app/version_detail.html", context)

@@ -267,6 +267,7 @@ SPECTACULAR_SETTINGS = {
         "VersionStatusEnum": "models_app.models.VersionStatus",
         "ModelTaskEnum": "models_app.models.Task",
         "TestSetTaskEnum": "evaluations_app.models.TestSetTask",
+        "AliasActionEnum": "models_app.models.AliasAction",
     },
 }
 

@@ -306,6 +306,20 @@ def version_deprecate(*, version: ModelVersion, actor, reason: str, meta: Reques
         message=f"{actor.username} deprecated {locked.model.full_name} {locked.version}: {reason}",
         url=version_url(locked),
     )
+    aliases = sorted(locked.aliases.values_list("name", flat=True))
+    if aliases:
+        # A warning from the registry, not news of someone's action: the owner gets it even
+        # when they deprecated the version themselves (notify skips the actor).
+        names = ", ".join(f"@{name}" for name in aliases)
+        notify(
+            users=[locked.model.owner],
+            actor=None,
+            verb="alias_deprecated",
+            message=f"{locked.model.full_name} {locked.version} is deprecated, and {names} still "
+            f"{'points' if len(aliases) == 1 else 'point'} at it: move {'it' if len(aliases) == 1 else 'them'} "
+            "to a maintained version.",
+            url=version_url(locked),
+        )
     return locked
 
 

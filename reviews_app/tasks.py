@@ -17,6 +17,7 @@ SUBJECTS = {
     "request_changes": "Changes requested",
     "reject": "Version rejected",
     "deprecated": "Version deprecated",
+    "alias_deprecated": "An alias points at a deprecated version",
 }
 
 

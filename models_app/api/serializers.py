@@ -7,8 +7,19 @@ from rest_framework import serializers
 from accounts_app.roles import Action, may
 from registry_site.parsers import JSONField
 
+from ..aliases import alias_warning, aliases_pointing_at
 from ..cards import published_card, working_card
-from ..models import Framework, License, ModelFile, ModelVersion, RegisteredModel, Task, Visibility
+from ..models import (
+    AliasChange,
+    Framework,
+    License,
+    ModelAlias,
+    ModelFile,
+    ModelVersion,
+    RegisteredModel,
+    Task,
+    Visibility,
+)
 from ..semver import InvalidVersion, parse_version
 
 
@@ -178,6 +189,10 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
     reported_metrics = serializers.DictField(child=MetricValueField(), required=False)
     signature = JSONField(required=False)  # the registry's: JSON text in a form body is checked too
     deprecated = serializers.SerializerMethodField()
+    aliases = serializers.SerializerMethodField(help_text="The names of the aliases pointing at this version.")
+    warnings = serializers.SerializerMethodField(
+        help_text="Sentences to heed before using the version (an alias pointing at it though it is deprecated)."
+    )
     is_prerelease = serializers.BooleanField(
         read_only=True, help_text="A pre-release (1.2.0-rc.1): never the model's latest_version."
     )
@@ -194,6 +209,8 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
         "published_at",
         "download_count",
         "sha256",
+        "aliases",
+        "warnings",
         "url",
     )
 
@@ -205,6 +222,8 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
             "status",
             "deprecated",
             "deprecation_reason",
+            "aliases",
+            "warnings",
             "changelog",
             "params",
             "reported_metrics",
@@ -236,6 +255,19 @@ class VersionSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
     def get_deprecated(self, obj) -> bool:
         return obj.is_deprecated
 
+    def _alias_names(self, obj) -> list[str]:
+        """Read once per version for both fields: from the list's prefetch, or one query."""
+        names = self.__dict__.setdefault("_alias_names_read", {})
+        if obj.pk not in names:
+            names[obj.pk] = aliases_pointing_at(obj)
+        return names[obj.pk]
+
+    def get_aliases(self, obj) -> list[str]:
+        return self._alias_names(obj)
+
+    def get_warnings(self, obj) -> list[str]:
+        return [warning for name in self._alias_names(obj) if (warning := alias_warning(name, obj))]
+
     @extend_schema_field(serializers.URLField())
     def get_url(self, obj) -> str:
         model = obj.model
@@ -265,3 +297,74 @@ class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
     name = serializers.CharField()
     expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class AliasSerializer(serializers.ModelSerializer):
+    version = serializers.CharField(source="version.version", read_only=True)
+    version_status = serializers.CharField(source="version.status", read_only=True)
+    updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
+    warning = serializers.SerializerMethodField(
+        help_text="Set when the version the alias points at was deprecated since."
+    )
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelAlias
+        fields = ["name", "version", "version_status", "protected", "warning", "updated_by", "updated_at", "url"]
+        read_only_fields = fields
+
+    def get_warning(self, obj) -> str | None:
+        return alias_warning(obj.name, obj.version)
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, obj) -> str:
+        model = obj.model
+        path = reverse(
+            "api-alias-detail", kwargs={"owner": model.owner.username, "name": model.name, "alias": obj.name}
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class AliasSetSerializer(serializers.Serializer):
+    version = serializers.CharField(
+        max_length=80, help_text="The published version to point at: `1.2.0`, or another alias (`@staging`)."
+    )
+    protected = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Protect the alias (only a reviewer may then move it); leave out to keep the flag.",
+    )
+
+
+class AliasChangeSerializer(serializers.ModelSerializer):
+    from_version = serializers.CharField(source="from_label", read_only=True, allow_null=True)
+    to_version = serializers.CharField(
+        source="to_label", read_only=True, allow_null=True, help_text="null: the alias was deleted."
+    )
+    actor = serializers.CharField(source="actor_username", read_only=True)
+
+    class Meta:
+        model = AliasChange
+        fields = ["alias", "action", "from_version", "to_version", "protected", "actor", "at"]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["from_version"] = data["from_version"] or None
+        data["to_version"] = data["to_version"] or None
+        return data
+
+
+class AliasChangePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AliasChangeSerializer(many=True)
+
+
+class AliasPointSerializer(serializers.Serializer):
+    alias = serializers.CharField()
+    at = serializers.DateTimeField()
+    version = serializers.CharField(allow_null=True, help_text="null: the alias pointed nowhere then.")

@@ -12,4 +12,7 @@ urlpatterns = [
     path(VERSION, views.VersionDetailView.as_view(), name="api-version-detail"),
     path(VERSION + "files/", views.FileListView.as_view(), name="api-file-list"),
     path(VERSION + "files/<path:path>", views.FileDetailView.as_view(), name="api-file-detail"),
+    path(MODEL + "aliases/", views.AliasListView.as_view(), name="api-alias-list"),
+    path(MODEL + "aliases/<str:alias>/", views.AliasDetailView.as_view(), name="api-alias-detail"),
+    path(MODEL + "aliases/<str:alias>/history/", views.AliasHistoryView.as_view(), name="api-alias-history"),
 ]

@@ -1,16 +1,22 @@
 """The catalog's REST API. Views look things up through the selectors (which apply the
 visibility rules), call one service, and shape the answer with a serializer."""
 
+from datetime import UTC, datetime
+
 from django.http import HttpResponseRedirect
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from registry_site.errors import DomainError
+from registry_site.audit import RequestMeta
+from registry_site.errors import DomainError, NotFound
 
+from .. import aliases as aliases_app
 from .. import selectors, services
 from ..downloads import file_response
 from ..filters import ModelFilter
@@ -77,7 +83,9 @@ class VersionListView(CatalogAPIView):
         responses=s.VersionSerializer(many=True),
     )
     def get(self, request, *args, **kwargs):
-        queryset = selectors.version_list(user=request.user, model=self.get_model())
+        queryset = selectors.version_list(user=request.user, model=self.get_model()).prefetch_related(
+            selectors.aliases_prefetch()
+        )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -180,3 +188,124 @@ class FileDetailView(CatalogAPIView):
             model_file=selectors.file_get(version=version, path=self.kwargs["path"]), actor=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AliasListView(CatalogAPIView):
+    serializer_class = s.AliasSerializer
+    pagination_class = None  # a model has a handful of aliases
+    filter_backends: list = []
+
+    @extend_schema(operation_id="aliases_list", summary="A model's aliases", responses=s.AliasSerializer(many=True))
+    def get(self, request, *args, **kwargs):
+        model = self.get_model()
+        aliases = aliases_app.alias_list(model).select_related("model__owner")
+        return Response(self.get_serializer(aliases, many=True).data)
+
+
+class AliasDetailView(CatalogAPIView):
+    serializer_class = s.AliasSerializer
+
+    def _alias(self, model):
+        alias = aliases_app.alias_list(model).select_related("model__owner").filter(name=self._name()).first()
+        if alias is None:
+            raise NotFound(f"{model.full_name} has no alias '{self.kwargs['alias']}'.", code="alias_not_found")
+        return alias
+
+    def _name(self) -> str:
+        return self.kwargs["alias"].strip().lower()
+
+    @extend_schema(operation_id="aliases_retrieve", summary="One alias")
+    def get(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self._alias(self.get_model())).data)
+
+    @extend_schema(
+        operation_id="aliases_set",
+        summary="Point an alias at a published version (created if new)",
+        description="The owner sets and moves aliases; a protected alias, and the protected flag itself, only a "
+        "reviewer. Setting the version it already points at changes nothing.",
+        request=s.AliasSetSerializer,
+        responses={200: s.AliasSerializer, 201: s.AliasSerializer},
+    )
+    def put(self, request, *args, **kwargs):
+        model = self.get_model()
+        body = s.AliasSetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = selectors.version_get(user=request.user, model=model, version=body.validated_data["version"])
+        existed = model.aliases.filter(name=self._name()).exists()
+        aliases_app.alias_set(
+            model=model,
+            name=self.kwargs["alias"],
+            version=version,
+            actor=request.user,
+            protected=body.validated_data.get("protected"),
+            meta=RequestMeta.from_request(request),
+        )
+        answer = self.get_serializer(self._alias(model)).data
+        return Response(answer, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+    @extend_schema(operation_id="aliases_destroy", summary="Delete an alias (its history stays)", responses={204: None})
+    def delete(self, request, *args, **kwargs):
+        aliases_app.alias_delete(
+            model=self.get_model(),
+            name=self.kwargs["alias"],
+            actor=request.user,
+            meta=RequestMeta.from_request(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AliasHistoryView(CatalogAPIView):
+    serializer_class = s.AliasChangeSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        operation_id="aliases_history",
+        summary="What an alias pointed at, newest change first; with ?at=, on that instant",
+        parameters=[
+            OpenApiParameter(
+                "at",
+                OpenApiTypes.DATETIME,
+                description="An ISO 8601 instant (`2026-11-30T12:00:00Z`; a date alone means its midnight UTC): "
+                "answer the version the alias pointed at then, instead of the list.",
+            )
+        ],
+        responses=PolymorphicProxySerializer(
+            component_name="AliasHistory",
+            serializers=[s.AliasChangePageSerializer, s.AliasPointSerializer],
+            resource_type_field_name=None,
+        ),
+    )
+    def get(self, request, *args, **kwargs):
+        model = self.get_model()
+        name = self.kwargs["alias"]
+        changes = aliases_app.alias_history(model=model, name=name)
+        if not changes.exists():  # every alias the services made has a history; this one never existed
+            raise NotFound(f"{model.full_name} has no alias '{name}', and never had.", code="alias_not_found")
+        raw_at = request.query_params.get("at")
+        if raw_at is not None:
+            at = parse_instant(raw_at)
+            version = aliases_app.alias_history(model=model, name=name, at=at)
+            return Response({"alias": name.strip().lower(), "at": at, "version": version.version if version else None})
+        page = self.paginate_queryset(changes)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+def parse_instant(raw: str) -> datetime:
+    """An ISO 8601 instant from a query string; a bare date is its midnight UTC, and an instant
+    without an offset is UTC. A DomainError (400 `invalid_date`) names what is wrong."""
+    value = (raw or "").strip()
+    instant = None
+    try:
+        if "T" in value or " " in value:
+            instant = parse_datetime(value)
+        elif (day := parse_date(value)) is not None:
+            instant = datetime(day.year, day.month, day.day)
+    except ValueError:  # well formed but no such day (2026-02-30) or hour
+        instant = None
+    if instant is None:
+        raise DomainError(
+            f"'{raw[:40]}' is not an ISO 8601 date or instant, like 2026-11-30 or 2026-11-30T12:00:00Z.",
+            code="invalid_date",
+            field="at",
+        )
+    return instant if timezone.is_aware(instant) else timezone.make_aware(instant, UTC)

@@ -20,6 +20,7 @@ EXPECTED = {
     Action.EVALUATE: {"owner", "reviewer", "staff"},
     Action.MARK_BENCHMARK: {"staff"},
     Action.READ_AUDIT: {"staff"},
+    Action.PROTECT_ALIAS: {"reviewer"},
 }
 
 

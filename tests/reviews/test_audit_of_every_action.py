@@ -332,3 +332,26 @@ def test_signing_up(client):
 
     event = the_event()
     assert (event.action, event.actor_username, event.data) == ("user.create", "nadia", {"user": "nadia"})
+
+
+# --- Aliases -----------------------------------------------------------------------------
+
+
+def test_setting_and_deleting_an_alias_through_the_api(owner, owner_api):
+    model = make_model(owner)
+    make_version(model, "1.0.0", status="published")
+    AuditEvent._base_manager.all().delete()  # the factory's review steps are recorded; start clean
+    alias = model_url() + "aliases/production/"
+
+    assert owner_api.put(alias, {"version": "1.0.0"}, format="json", **CHROME).status_code == 201
+
+    event = the_event()
+    assert (event.action, event.actor, event.model_full_name, event.version_label) == (
+        "alias.set", owner, "olivia/iris-classifier", "1.0.0",
+    )  # fmt: skip
+    assert event.data["alias"] == "production" and (event.data["from"], event.data["to"]) == (None, "1.0.0")
+    assert (event.ip_address, event.user_agent) == ("198.51.100.7", "Mozilla/5.0 (AuditTest)")
+    AuditEvent._base_manager.all().delete()
+
+    assert owner_api.delete(alias, **CHROME).status_code == 204
+    assert the_event().action == "alias.deleted"

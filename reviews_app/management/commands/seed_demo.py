@@ -36,6 +36,7 @@ from evaluations_app.models import Evaluation
 from evaluations_app.services import test_set_create, test_set_update
 from evaluations_app.tasks import run_evaluation
 from models_app import services
+from models_app.aliases import alias_set
 from models_app.models import ScanStatus
 from reviews_app.services import review_decide, version_deprecate, version_submit
 
@@ -74,6 +75,8 @@ class DemoModel:
     extra_card: str = ""
     regression: bool = False
     outputs: list[dict] = field(default_factory=list)
+    # Alias changes, in order: (alias, version, who: "owner" or "reviewer", protected or None to keep).
+    alias_moves: list[tuple[str, str, str, bool | None]] = field(default_factory=list)
 
 
 def _card(model: DemoModel, n_features: int, classes: list[str] | None) -> str:
@@ -136,6 +139,13 @@ def _demo_models() -> list[DemoModel]:
                 DemoVersion("1.0.0", "published", "First release.", {"C": 0.1}),
                 DemoVersion("1.1.0", "published", "Less regularisation: C from 0.1 to 1.0.", {"C": 1.0}),
                 DemoVersion("1.2.0-rc.1", "in_review", "Release candidate with C=10.", {"C": 10.0}),
+            ],
+            # staging tried 1.0.0, then 1.1.0; production followed, and rita protected it.
+            alias_moves=[
+                ("staging", "1.0.0", "owner", None),
+                ("production", "1.0.0", "owner", None),
+                ("staging", "1.1.0", "owner", None),
+                ("production", "1.1.0", "reviewer", True),
             ],
         ),
         DemoModel(
@@ -407,6 +417,11 @@ class Command(BaseCommand):
             for file_id in version.files.filter(scan_status=ScanStatus.PENDING).values_list("pk", flat=True):
                 scanning.file_scan(file_id=file_id)
             self._move_to(version, spec, owner=owner, reviewer=users["rita"])
+        for alias, label, who, protected in demo.alias_moves:
+            alias_set(
+                model=registered, name=alias, version=registered.versions.get(version=label),
+                actor=owner if who == "owner" else users["rita"], protected=protected,
+            )  # fmt: skip
         latest = registered.versions.public().semver_order().first()
         if latest is not None:
             model_file = latest.files.get(path="model.onnx")

@@ -15,12 +15,12 @@ pytestmark = pytest.mark.django_db
 # models and owners joined; visible models as a subquery).
 LEADERBOARD_QUERIES = 2
 # Version page, owner: session, user, reviewer check (cached on the user), model, its tags,
-# version, its files, reviews, audit events, nav counts; then 1 evaluations (versions,
-# models, test sets and owners joined), 1 test sets for the request form, and 1 for the test
-# sets its last submission skipped.
-VERSION_PAGE_QUERIES = 13
-# Model page, anonymous: the catalog's 4, plus 1 for the evaluations of all published versions.
-MODEL_PAGE_QUERIES = 5
+# version, its files, the aliases pointing at it, reviews, audit events, nav counts; then 1
+# evaluations (versions, models, test sets and owners joined), 1 test sets for the request
+# form, and 1 for the test sets its last submission skipped.
+VERSION_PAGE_QUERIES = 14
+# Model page, anonymous: the catalog's 5, plus 1 for the evaluations of all published versions.
+MODEL_PAGE_QUERIES = 6
 
 
 def _versions(owner, test_set, count: int, start: int = 0) -> None:

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.django_db
 # as a subquery), 1 tags prefetch, 4 facet counts (task, framework, license, tag).
 CATALOG_QUERIES = 7
 # Model page, anonymous: 1 model (owner joined, latest version subquery), 1 tags prefetch,
-# 1 versions (creator joined), 1 files prefetch (blob joined).
-MODEL_PAGE_QUERIES = 4
+# 1 versions (creator joined), 1 files prefetch (blob joined), 1 aliases prefetch (who moved
+# them joined: the alias section and the version badges).
+MODEL_PAGE_QUERIES = 5
 # The model page adds 1: the evaluations of its published versions, for the metric charts.
 MODEL_PAGE_WITH_CHARTS_QUERIES = MODEL_PAGE_QUERIES + 1
 # Logged in adds the session, the user, whether the user is a reviewer (the visibility
@@ -69,7 +70,7 @@ def test_version_history_query_count_stays_fixed(client, owner, django_assert_ma
     model = make_model(owner, "hist")
     for minor in range(3):
         make_version(model, f"1.{minor}.0", status=VersionStatus.PUBLISHED, files={"m.bin": bytes([minor])})
-    # model + tags prefetch + versions + files prefetch
+    # model + tags prefetch + versions + files prefetch + aliases prefetch (the badges)
     with django_assert_max_num_queries(MODEL_PAGE_QUERIES):
         client.get(reverse("version-list", args=["olivia", "hist"]))
     for minor in range(3, 30):

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from models_app.blobs import blob_open
-from models_app.models import ModelFile, ModelVersion, RegisteredModel
+from models_app.models import AliasChange, ModelAlias, ModelFile, ModelVersion, RegisteredModel
 
 
 @pytest.mark.django_db
@@ -76,3 +76,16 @@ def test_its_benchmarks_have_leaderboards_from_finished_evaluations(demo):
     succeeded = Evaluation.objects.filter(status="succeeded")
     assert succeeded.filter(version__status="published").values("test_set").distinct().count() >= 4
     assert not Evaluation.objects.filter(status__in=["queued", "running"]).exists()
+
+
+@pytest.mark.django_db
+def test_a_demo_model_has_a_protected_production_alias_with_a_history(demo):
+    aliases = {a.name: a for a in ModelAlias.objects.filter(model__name="iris-classifier").select_related("version")}
+    assert aliases["production"].protected and aliases["production"].version.version == "1.1.0"
+    assert not aliases["staging"].protected and aliases["staging"].version.version == "1.1.0"
+    history = AliasChange.objects.filter(model__name="iris-classifier", alias="production").order_by("at", "pk")
+    assert [(c.action, c.to_label, c.actor_username) for c in history] == [
+        ("set", "1.0.0", "alice"),
+        ("moved", "1.1.0", "rita"),
+        ("protected", "1.1.0", "rita"),
+    ]
