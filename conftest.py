@@ -78,3 +78,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for group, count in skipped.items():
         terminalreporter.write_line(f"{group}: {count} tests skipped, because {problems[group]}")
     terminalreporter.write_line("Run .ci/run to provide every group.")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite, the test database is a file, not Django's shared-cache in-memory database:
+    there, concurrent writers (a live server's threads, as the mlflow client downloads a
+    model's files in parallel) fail at once with "table is locked" instead of waiting for
+    the lock as they do on the file database `make run` uses."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        os.makedirs(os.environ["VAR_DIR"], exist_ok=True)
+        database.setdefault("TEST", {})["NAME"] = os.path.join(os.environ["VAR_DIR"], "test-database.sqlite3")

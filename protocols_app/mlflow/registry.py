@@ -19,15 +19,9 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from models_app import selectors
-
-try:  # TEMPORARY until the aliases branch is merged
-    from models_app.aliases import alias_delete, alias_resolve, alias_set
-
-    from models_app.models import ModelAlias
-except ImportError:
-    alias_delete = alias_resolve = alias_set = ModelAlias = None
+from models_app.aliases import alias_delete, alias_resolve, alias_set
 from models_app.cards import working_card
-from models_app.models import License, ModelVersion, RegisteredModel, Task, Visibility
+from models_app.models import License, ModelAlias, ModelVersion, RegisteredModel, Task, Visibility
 from models_app.services import model_create, model_delete, model_update, version_update
 from registry_site.errors import DomainError, Forbidden, NotFound
 
@@ -93,8 +87,6 @@ def link_for(user, model: RegisteredModel, number) -> ModelVersionLink:
 
 def _aliases_by_version(models: list[RegisteredModel]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
-    if ModelAlias is None:
-        return found
     for version_id, alias in ModelAlias.objects.filter(model__in=models).values_list("version_id", "name"):
         found.setdefault(version_id, []).append(alias)
     return found

@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 import pytest
-from django.db import connection
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
@@ -130,4 +129,3 @@ def test_the_snippet_every_listed_call_review_and_alias(mlflow_env, tmp_path):
     with pytest.raises(MlflowException, match="not found"):
         MlflowClient().get_model_version("mia/iris-clf", "1")
     assert snippet_seconds > 0
-    connection.close()
