@@ -30,7 +30,9 @@ def released(owner):
 def _public_dns():
     """hooks.example.com resolves to a public address; the IP literals resolve as themselves."""
     real = ssrf.resolve
-    with mock.patch.object(ssrf, "resolve", side_effect=lambda h, p: PUBLIC if h.endswith("example.com") else real(h, p)):
+    with mock.patch.object(
+        ssrf, "resolve", side_effect=lambda h, p: PUBLIC if h.endswith("example.com") else real(h, p)
+    ):
         yield
 
 
@@ -95,7 +97,9 @@ def test_delete_removes_the_webhook_and_its_log_and_is_audited(released, owner_a
     assert AuditEvent.objects.filter(action="webhook.delete", actor=owner).count() == 1
 
 
-def test_the_test_event_is_a_ping_delivery_and_the_log_lists_it(released, owner_api, django_capture_on_commit_callbacks):
+def test_the_test_event_is_a_ping_delivery_and_the_log_lists_it(
+    released, owner_api, django_capture_on_commit_callbacks
+):
     webhook = hook_on(released)
     with mock.patch("reviews_app.webhooks.events.enqueue_delivery") as enqueue:
         with django_capture_on_commit_callbacks(execute=True):

@@ -65,7 +65,11 @@ def test_each_lifecycle_transition_is_emitted_once(model, draft, owner, reviewer
     assert by_type["version.deprecated"].payload["reason"] == "Use 2.0.0."
     # The body is stored once, and says what the payload says.
     body = json.loads(by_type["version.decided"].body)
-    assert body["data"] == decided and body["type"] == "version.decided" and body["id"] == str(by_type["version.decided"].id)
+    assert (
+        body["data"] == decided
+        and body["type"] == "version.decided"
+        and body["id"] == str(by_type["version.decided"].id)
+    )
 
 
 def test_a_request_for_changes_is_decided_but_not_published(draft, model, owner, reviewer, enqueued):
