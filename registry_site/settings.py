@@ -364,6 +364,8 @@ WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 6)
 WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", 10)  # 10 s, 20 s, 40 s... with jitter
 WEBHOOK_CONNECT_TIMEOUT = envint("WEBHOOK_CONNECT_TIMEOUT", 3)
 WEBHOOK_READ_TIMEOUT = envint("WEBHOOK_READ_TIMEOUT", 5)
+# The CA certificates https receivers are checked against (a PEM file); empty: the system's.
+WEBHOOK_CA_BUNDLE = env("WEBHOOK_CA_BUNDLE") or None
 WEBHOOK_MAX_PER_MODEL = envint("WEBHOOK_MAX_PER_MODEL", 20)
 # A pending delivery whose attempt is this late was not enqueued (broker down): the sweep sends it.
 WEBHOOK_SWEEP_AFTER_SECONDS = envint("WEBHOOK_SWEEP_AFTER_SECONDS", 60)

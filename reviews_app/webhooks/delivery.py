@@ -121,6 +121,7 @@ def _post(target: ssrf.Target, body: bytes, headers: dict[str, str]) -> tuple[in
         pool = urllib3.HTTPSConnectionPool(
             target.address,
             cert_reqs="CERT_REQUIRED",
+            ca_certs=settings.WEBHOOK_CA_BUNDLE,
             server_hostname=target.host,
             assert_hostname=target.host,
             **common,
