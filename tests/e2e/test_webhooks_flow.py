@@ -9,9 +9,15 @@ from playwright.sync_api import expect
 
 from reviews_app.webhooks.models import Webhook
 from tests.factories import make_released_model
-from tests.reviews.webhooks.conftest import receiver  # noqa: F401  (the local HTTP receiver)
+from tests.reviews.webhooks.conftest import serving
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def receiver(settings):
+    with serving(settings) as state:
+        yield state
 
 
 def test_owner_adds_a_webhook_and_sends_a_test_event(
@@ -22,7 +28,7 @@ def test_owner_adds_a_webhook_and_sends_a_test_event(
     screenshot,
     owner,
     receiver,
-    eager_broker,  # noqa: F811
+    eager_broker,
 ):
     make_released_model(owner)
     login("olivia")

@@ -4,6 +4,7 @@ create webhooks and run their deliveries."""
 import http.server
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -60,17 +61,26 @@ def _handler(receiver: Receiver):
     return Handler
 
 
-@pytest.fixture
-def receiver(settings) -> Iterator[Receiver]:
+@contextmanager
+def serving(settings) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1, and WEBHOOK_ALLOWED_HOSTS letting deliveries reach it."""
     state = Receiver()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.WEBHOOK_ALLOWED_HOSTS = [state.host]
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver(settings) -> Iterator[Receiver]:
+    with serving(settings) as state:
+        yield state
 
 
 @pytest.fixture
