@@ -189,3 +189,13 @@ def test_the_list_takes_a_fixed_number_of_queries(released, owner_api, django_as
     # auth token, user, the model (with tags), may-edit, the count, the page of webhooks
     with django_assert_max_num_queries(8):
         assert len(owner_api.get(hooks_url()).json()["results"]) == 5
+
+
+def test_an_id_too_large_for_the_database_is_a_404(released, owner_api):
+    huge = 10**30
+    for url in (f"{hooks_url()}{huge}/", f"{hooks_url()}{huge}/deliveries/"):
+        response = owner_api.get(url)
+        assert response.status_code == 404 and response.json()["error"] == "not_found"
+    webhook = hook_on(released)
+    response = owner_api.post(f"{hooks_url()}{webhook.pk}/deliveries/{huge}/redeliver/")
+    assert response.status_code == 404
