@@ -359,6 +359,22 @@ CELERY_BEAT_SCHEDULE["recover-evaluations"] = {
     "task": "evaluations_app.tasks.recover_evaluations",
     "schedule": envint("EVAL_SWEEP_INTERVAL", 60),
 }
+# Webhooks (reviews_app/webhooks/): deliveries go only to globally routable addresses, except
+# to the `host` or `host:port` entries listed here (an internal receiver the operator trusts).
+WEBHOOK_ALLOWED_HOSTS = [host.lower() for host in envlist("WEBHOOK_ALLOWED_HOSTS", "")]
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", 10)  # 10 s, 20 s, 40 s... with jitter
+WEBHOOK_CONNECT_TIMEOUT = envint("WEBHOOK_CONNECT_TIMEOUT", 3)
+WEBHOOK_READ_TIMEOUT = envint("WEBHOOK_READ_TIMEOUT", 5)
+# The CA certificates https receivers are checked against (a PEM file); empty: the system's.
+WEBHOOK_CA_BUNDLE = env("WEBHOOK_CA_BUNDLE") or None
+WEBHOOK_MAX_PER_MODEL = envint("WEBHOOK_MAX_PER_MODEL", 20)
+# A pending delivery whose attempt is this late was not enqueued (broker down): the sweep sends it.
+WEBHOOK_SWEEP_AFTER_SECONDS = envint("WEBHOOK_SWEEP_AFTER_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"] = {
+    "task": "reviews_app.webhooks.tasks.sweep_webhook_deliveries",
+    "schedule": envint("WEBHOOK_SWEEP_INTERVAL", 60),
+}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "registry@localhost")

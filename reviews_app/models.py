@@ -191,3 +191,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"To {self.user}: {self.message}"
+
+
+# The webhooks' models live in their package, and are this app's models.
+from .webhooks.models import Webhook, WebhookDelivery, WebhookEvent  # noqa: E402, F401

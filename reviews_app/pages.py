@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 
 from accounts_app.roles import Action, may
-from models_app.models import ModelVersion, VersionStatus
+from models_app.models import ModelVersion, RegisteredModel, VersionStatus
 
 from . import selectors
 from .forms import DeprecateForm, SubmitForm
@@ -33,3 +33,11 @@ VERSION_TEMPLATES = {
     "actions": "reviews_app/_version_submit.html",
     "history": "reviews_app/_version_history.html",
 }
+
+
+def model_part(request: HttpRequest, *, model: RegisteredModel, **_: object) -> dict:
+    """The owner's link to the model's webhooks."""
+    return {"may_manage_webhooks": may(request.user, Action.EDIT, owner_id=model.owner_id)}
+
+
+MODEL_TEMPLATES = {"actions": "reviews_app/_model_webhooks_link.html"}

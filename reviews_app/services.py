@@ -26,6 +26,7 @@ from . import checks
 from .diff import decision_snapshot, version_snapshot
 from .models import AuditEvent, Decision, Notification, Review, ReviewStatus
 from .tasks import send_notification_emails
+from .webhooks.events import emit, version_payload
 
 log = logging.getLogger(__name__)
 MAX_COMMENT_LENGTH = 10_000
@@ -136,6 +137,7 @@ def version_submit(*, version: ModelVersion, actor, note: str = "", meta: Reques
         actor=actor, action="version.submit", version=locked, review=review,
         from_status=from_status, to_status=locked.status, reason=note, meta=meta,
     )  # fmt: skip
+    emit("version.submitted", model_id=locked.model_id, payload=version_payload(locked, submitted_by=actor.username))
     notify(
         users=reviewers(),
         actor=actor,
@@ -266,6 +268,10 @@ def review_decide(
             else {}
         ),
     )  # fmt: skip
+    decided = {"decision": decision, "comment": comment, "reviewer": actor.username}
+    emit("version.decided", model_id=version.model_id, payload=version_payload(version, **decided))
+    if decision == Decision.APPROVE:
+        emit("version.published", model_id=version.model_id, payload=version_payload(version, published_at=now))
     owner = version.model.owner
     notify(
         users=[owner],
@@ -299,6 +305,7 @@ def version_deprecate(*, version: ModelVersion, actor, reason: str, meta: Reques
         actor=actor, action="version.deprecate", version=locked,
         from_status=VersionStatus.PUBLISHED, to_status=locked.status, reason=reason, meta=meta,
     )  # fmt: skip
+    emit("version.deprecated", model_id=locked.model_id, payload=version_payload(locked, reason=reason))
     notify(
         users=[locked.model.owner],
         actor=actor,

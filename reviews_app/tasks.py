@@ -70,3 +70,7 @@ def sweep_unsent_notifications() -> int:
 def refresh_review_checks(version_id: int) -> None:
     """An evaluation of the version finished: store its open review's checks anew."""
     checks.review_refresh_checks(version_id=version_id)
+
+
+# Celery's autodiscovery imports this module only: the webhooks' tasks are registered from here.
+from .webhooks.tasks import deliver_webhook, sweep_webhook_deliveries  # noqa: E402, F401
