@@ -434,3 +434,13 @@ def test_a_number_below_the_published_versions_asks_for_the_registry_version_tag
     ok(call(olivia_mlflow, "POST", "runs/set-tag", {"run_id": run_id, "key": "registry.version", "value": "2.0.0"}))
     version = ok(register(olivia_mlflow, "iris-clf", run_id, model_id))["model_version"]
     assert {tag["key"]: tag["value"] for tag in version["tags"]}["registry.version"] == "2.0.0"
+
+
+def test_searching_versions_of_a_model_one_cannot_see_finds_nothing(olivia_mlflow, oscar_mlflow, owner):
+    run_id, model_id = log_model(olivia_mlflow, owner.username)
+    ok(register(olivia_mlflow, "iris-clf", run_id, model_id))
+    for name in ("olivia/iris-clf", "iris-clf", "nobody/nothing"):
+        found = ok(call(oscar_mlflow, "GET", "model-versions/search", {"filter": f"name='{name}'"}))
+        assert found["model_versions"] == []
+    mine = ok(call(olivia_mlflow, "GET", "model-versions/search", {"filter": "name='iris-clf'"}))
+    assert [version["version"] for version in mine["model_versions"]] == ["1"]
