@@ -144,3 +144,13 @@ def test_an_alias_never_set_is_404_and_a_deleted_one_keeps_its_page(client, owne
     owner_client.post(_delete_url(model, "staging"))
     page = client.get(_history_url(model, "staging"))
     assert page.status_code == 200 and "data-alias-gone" in page.content.decode()
+
+
+def test_a_reviewer_is_offered_the_delete_of_protected_aliases_only(reviewer_client, model, owner, reviewer):
+    alias_set(model=model, name="staging", version=model.versions.get(version="1.0.0"), actor=owner)
+    alias_set(model=model, name="production", version=model.versions.get(version="1.0.0"), actor=owner)
+    alias_set(
+        model=model, name="production", version=model.versions.get(version="1.0.0"), actor=reviewer, protected=True
+    )
+    page = reviewer_client.get(model.get_absolute_url()).content.decode()
+    assert _delete_url(model, "production") in page and _delete_url(model, "staging") not in page
