@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIENT_PYTHON = ROOT / ".venv" / "bin" / "python"
 UV = ROOT / ".venv" / "bin" / "uv"
 SERVER_VENV = ROOT / "var" / "bench" / "mlflow-server-venv"
-TARGETS = ("registry", "mlflow")
+TARGETS = ("registry", "mlflow", "local")
 
 # Neither side may try to reach the outside world: no telemetry, no retries for minutes on
 # a 5xx (a failing endpoint should fail a run, not stall it).
@@ -100,6 +100,20 @@ except BaseException:
     raise
 snippet = time.perf_counter() - started
 print(json.dumps({"snippet_seconds": snippet, "imports_and_fit_seconds": imports_and_fit, "phases": phases}))
+"""
+)
+
+# The client's own share, with no server: `log_model` first saves the model locally like this
+# (serialization, and the requirements inferred in a subprocess), then uploads the files.
+LOCAL = (
+    FIT
+    + r"""
+import tempfile
+started = time.perf_counter()
+with tempfile.TemporaryDirectory() as folder:
+    mlflow.sklearn.save_model(model, folder + "/model")
+    saved = time.perf_counter() - started
+print(json.dumps({"snippet_seconds": saved, "imports_and_fit_seconds": imports_and_fit, "phases": {"save_model": saved}}))
 """
 )
 
@@ -212,7 +226,7 @@ def server_venv(version: str) -> Path:
     return mlflow
 
 
-def start_mlflow(servers: Servers, folder: Path, version: str, workers: int) -> str:
+def start_mlflow(servers: Servers, folder: Path, version: str, workers: int) -> tuple[str, subprocess.Popen, Path]:
     mlflow = server_venv(version)
     port = free_port()
     (folder / "artifacts").mkdir()
@@ -233,12 +247,15 @@ def start_mlflow(servers: Servers, folder: Path, version: str, workers: int) -> 
     ]
     log = folder / "mlflow-server.log"
     env = {**os.environ, **QUIET_MLFLOW}
+    print("starting mlflow server (a fresh database: it migrates first)...", flush=True)
     process = servers.start("mlflow", command, env, log)
-    url = f"http://127.0.0.1:{port}"
-    status = wait_until_answers(f"{url}/health", process, log)
+    return f"http://127.0.0.1:{port}", process, log
+
+
+def wait_for_mlflow(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    status = wait_until_answers(f"{url}/health", process, log, timeout=timeout)
     if status != 200:
         sys.exit(f"mlflow server answered {status} on /health:\n{tail(log.read_text())}")
-    return url
 
 
 REGISTRY_SETUP = r"""
@@ -279,7 +296,7 @@ def manage(env: dict, *arguments: str) -> str:
     return out.stdout
 
 
-def start_registry(servers: Servers, folder: Path, workers: int, with_worker: bool) -> tuple[str, str]:
+def start_registry(servers: Servers, folder: Path, workers: int, with_worker: bool, timeout: float) -> tuple[str, str]:
     port = free_port()
     env = registry_env(folder, port)
     print("setting up a fresh registry (migrate, collectstatic, a user and a token)...", flush=True)
@@ -309,7 +326,7 @@ def start_registry(servers: Servers, folder: Path, workers: int, with_worker: bo
             folder / "registry-worker.log",
         )
     url = f"http://127.0.0.1:{port}"
-    wait_until_answers(f"{url}/api/v1/models/", process, log)
+    wait_until_answers(f"{url}/api/v1/models/", process, log, timeout=timeout)
     return url, token
 
 
@@ -372,7 +389,8 @@ def failure(output: str, returncode: int) -> dict:
 def client_env(tracking_uri: str, token: str | None) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
     env.update(QUIET_MLFLOW)
-    env["MLFLOW_TRACKING_URI"] = tracking_uri
+    if tracking_uri:
+        env["MLFLOW_TRACKING_URI"] = tracking_uri
     if token:
         env["MLFLOW_TRACKING_TOKEN"] = token
     return env
@@ -399,7 +417,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds, each registry then mlflow (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    parser.add_argument("--targets", default="registry,mlflow", help="which sides to run (default both)")
+    parser.add_argument(
+        "--targets",
+        default="registry,mlflow",
+        help="comma-separated, run in this order each round: registry, mlflow, and local (the client's share: "
+        "mlflow.sklearn.save_model with no server); default registry,mlflow",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "mlflow_snippet.json")
     parser.add_argument("--registry-url", help="use this running registry instead of starting one")
     parser.add_argument("--token", help="a registry API token, with --registry-url")
@@ -408,6 +431,9 @@ def main() -> None:
     parser.add_argument("--with-worker", action="store_true", help="also run a Celery worker for the registry")
     parser.add_argument("--no-load", action="store_true", help="skip timing mlflow.pyfunc.load_model")
     parser.add_argument("--timeout", type=float, default=300, help="seconds one client process may take")
+    parser.add_argument(
+        "--startup-timeout", type=float, default=300, help="seconds a server may take to answer (default 300)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, databases)")
     args = parser.parse_args()
     targets = [target.strip() for target in args.targets.split(",") if target.strip()]
@@ -426,17 +452,22 @@ def main() -> None:
     notes: list[str] = []
     try:
         uris: dict[str, tuple[str, str | None]] = {}
-        if "mlflow" in targets:
-            url = start_mlflow(servers, folder, version, args.mlflow_workers)
-            print(f"mlflow server {version} at {url}", flush=True)
-            uris["mlflow"] = (url, None)
+        if "mlflow" in targets:  # it migrates its database while the registry is set up
+            mlflow_started = start_mlflow(servers, folder, version, args.mlflow_workers)
         if "registry" in targets:
             if args.registry_url:
                 url, token = args.registry_url.rstrip("/"), args.token
             else:
-                url, token = start_registry(servers, folder, args.registry_workers, args.with_worker)
+                url, token = start_registry(
+                    servers, folder, args.registry_workers, args.with_worker, args.startup_timeout
+                )
             check_token(url, token)
             uris["registry"] = (f"{url}/mlflow", token)
+        if "mlflow" in targets:
+            wait_for_mlflow(*mlflow_started, timeout=args.startup_timeout)
+            print(f"mlflow server {version} at {mlflow_started[0]}: /health answered 200", flush=True)
+            uris["mlflow"] = (mlflow_started[0], None)
+        uris["local"] = ("", None)  # mlflow.sklearn.save_model only: no server
         if args.with_worker and not args.registry_url:
             notes.append("a Celery worker ran beside the registry")
         total = args.warmup + args.rounds
@@ -446,8 +477,8 @@ def main() -> None:
                 name = f"{prefix}-{index + 1}"
                 env = client_env(*uris[target])
                 run = {"target": target, "round": index + 1, "warmup": warmup, "name": name}
-                run["snippet"] = run_child(SNIPPET, name, env, args.timeout)
-                if not args.no_load and "error" not in run["snippet"]:
+                run["snippet"] = run_child(LOCAL if target == "local" else SNIPPET, name, env, args.timeout)
+                if target != "local" and not args.no_load and "error" not in run["snippet"]:
                     run["load"] = run_child(LOAD, name, env, args.timeout)
                 runs.append(run)
                 report_run(run, index + 1, total)
@@ -467,7 +498,7 @@ def main() -> None:
         ok = [run for run in timed if "error" not in run["snippet"]]
         loads = [run["load"] for run in ok if "load" in run and "error" not in run["load"]]
         results[target] = {
-            "tracking_uri": uris[target][0],
+            "tracking_uri": uris[target][0] or None,
             "runs": len(timed),
             "failed": len(timed) - len(ok),
             "snippet_seconds": summary([run["snippet"]["snippet_seconds"] for run in ok]),
@@ -537,7 +568,7 @@ def show_last_failure(target: str, runs: list[dict]) -> None:
 
 def print_table(results: dict, rounds: int) -> None:
     print(f"\nseconds over {rounds} timed rounds: median (min–max)")
-    header = f"{'target':<9} | {'snippet':<20} | {'whole process':<20} | {'load_model':<20} | failed"
+    header = f"{'target':<9} | {'snippet':<22} | {'whole process':<22} | {'load_model':<22} | failed"
     print(header)
     print("-" * len(header))
     for target, result in results.items():
@@ -545,8 +576,8 @@ def print_table(results: dict, rounds: int) -> None:
         if result["load_failed"]:
             failed += f" (load {result['load_failed']})"
         print(
-            f"{target:<9} | {cell(result['snippet_seconds']):<20} | {cell(result['process_seconds']):<20} | "
-            f"{cell(result['load_seconds']):<20} | {failed}"
+            f"{target:<9} | {cell(result['snippet_seconds']):<22} | {cell(result['process_seconds']):<22} | "
+            f"{cell(result['load_seconds']):<22} | {failed}"
         )
 
 
