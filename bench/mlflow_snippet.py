@@ -331,7 +331,8 @@ def start_registry(servers: Servers, folder: Path, workers: int, with_worker: bo
 
 
 def check_token(url: str, token: str) -> None:
-    status = wait_until_answers(f"{url}/api/v1/models/", None, None, headers={"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}"}
+    status = wait_until_answers(f"{url}/api/v1/models/", None, None, headers=headers, timeout=30)
     if status != 200:
         sys.exit(f"GET {url}/api/v1/models/ with the token answered {status}, not 200")
     print(f"registry at {url}: GET /api/v1/models/ with the token answered 200", flush=True)
