@@ -11,8 +11,9 @@ already have, unmodified, in a fresh process per run:
 
 once against the registry (MLFLOW_TRACKING_URI=http://127.0.0.1:<port>/mlflow, a registry API
 token as MLFLOW_TRACKING_TOKEN) and once against MLflow's own server of the same version,
-interleaved, on the same machine in one invocation. Each run reports the snippet's own time
-(measured inside the process, after the imports and the model fit) and the whole process's;
+interleaved (the order reversed every other round), on the same machine in one invocation.
+Each run reports the snippet's own time (measured inside the process, after the imports and
+the model fit) and the whole process's;
 then, best effort and reported apart, a fresh process loads `models:/iris-clf-<n>/1` with
 `mlflow.pyfunc.load_model` and checks its predictions against the original model's.
 
@@ -416,7 +417,9 @@ def cell(stats: dict | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds, each registry then mlflow (default 5)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="timed rounds, each side once, in turn reversed (default 5)"
+    )
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     parser.add_argument(
         "--targets",
@@ -474,7 +477,9 @@ def main() -> None:
         total = args.warmup + args.rounds
         for index in range(total):
             warmup = index < args.warmup
-            for target in targets:
+            # Every other round runs the sides in reverse (registry, mlflow, mlflow, registry, ...),
+            # so a load on the machine that rises or falls over the run favours neither.
+            for target in targets if index % 2 == 0 else targets[::-1]:
                 name = f"{prefix}-{index + 1}"
                 env = client_env(*uris[target])
                 run = {"target": target, "round": index + 1, "warmup": warmup, "name": name}
