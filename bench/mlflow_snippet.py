@@ -13,9 +13,9 @@ once against the registry (MLFLOW_TRACKING_URI=http://127.0.0.1:<port>/mlflow, a
 token as MLFLOW_TRACKING_TOKEN) and once against MLflow's own server of the same version,
 interleaved (the order reversed every other round), on the same machine in one invocation.
 Each run reports the snippet's own time (measured inside the process, after the imports and
-the model fit) and the whole process's;
-then, best effort and reported apart, a fresh process loads `models:/iris-clf-<n>/1` with
-`mlflow.pyfunc.load_model` and checks its predictions against the original model's.
+the model fit) and the whole process's; then, best effort and reported apart, a fresh process
+loads `models:/iris-clf-<n>/1` with `mlflow.pyfunc.load_model` and checks its predictions
+against the original model's.
 
     .venv/bin/python bench/mlflow_snippet.py [--rounds 5] [--out var/bench/mlflow_snippet.json]
     .venv/bin/python bench/mlflow_snippet.py --registry-url http://host:8000 --token mr_...
