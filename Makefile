@@ -37,6 +37,9 @@ demo: migrate
 run: demo
 	@PORT=$(PORT) bash bin/run-dev.sh
 
+# Two workers on two cores (pytest-xdist); the demo's tests share one (tests/reviews/demo).
+PYTEST_ARGS ?= -q -n 2 --dist loadgroup
+
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 

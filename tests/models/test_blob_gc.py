@@ -18,6 +18,7 @@ from models_app import services
 from models_app.blobs import blob_key, blob_store
 from models_app.formats import Format
 from models_app.models import Blob, ModelFile
+from protocols_app.models import Artifact
 from tests.evaluations.web.conftest import finish, make_test_set
 from tests.factories import make_model, make_version
 
@@ -85,6 +86,7 @@ def test_it_finds_every_foreign_key_to_blob_in_every_app_including_the_unnamed_o
         (TestSet, "features_blob"),  # related_name="+": hidden from Blob._meta.related_objects
         (TestSet, "target_blob"),
         (Evaluation, "predictions_blob"),
+        (Artifact, "blob"),  # files an MLflow client uploaded, not yet registered
     }
 
 

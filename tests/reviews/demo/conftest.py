@@ -3,12 +3,22 @@ models and runs evaluations: minutes), committed as `make run` commits it so a l
 own connection sees it, and removed afterwards so the tests that follow start clean."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from accounts_app.services import token_create
 from models_app.models import RegisteredModel
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`--dist loadgroup`) every demo test runs on one worker, which seeds
+    the demo once; spread over two, each would seed it (minutes each)."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.xdist_group("demo"))
 
 
 @pytest.fixture(scope="package")
