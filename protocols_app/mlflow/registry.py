@@ -326,16 +326,21 @@ def model_tag_view(request: HttpRequest) -> dict:
     user = require_user(request)
     params = read_params(request)
     model = model_for(user, text_param(params, "name", max_length=200), editable=True)
-    key = text_param(params, "key", max_length=250)
-    _refuse_reserved({key: ""})
     with transaction.atomic():
         holder, _ = RegisteredModelTags.objects.select_for_update().get_or_create(model=model)
-        if request.method == "POST":
-            holder.tags[key] = text_param(params, "value", required=False, max_length=8000)
-        elif holder.tags.pop(key, None) is None:
-            raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Registered model tag '{key}' not found.")
-        holder.save(update_fields=["tags"])
+        _change_tag(holder, request, params, "Registered model tag")
     return {}
+
+
+def _change_tag(holder, request: HttpRequest, params: dict, what: str) -> None:
+    """Set (POST) or delete (DELETE) one tag of a locked row with a `tags` dict."""
+    key = text_param(params, "key", max_length=250)
+    _refuse_reserved({key: ""})
+    if request.method == "POST":
+        holder.tags[key] = text_param(params, "value", required=False, max_length=8000)
+    elif holder.tags.pop(key, None) is None:
+        raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"{what} '{key}' not found.")
+    holder.save(update_fields=["tags"])
 
 
 @endpoint("POST")
@@ -451,15 +456,9 @@ def version_tag_view(request: HttpRequest) -> dict:
     user = require_user(request)
     params = read_params(request)
     model = model_for(user, text_param(params, "name", max_length=200), editable=True)
-    key = text_param(params, "key", max_length=250)
-    _refuse_reserved({key: ""})
     with transaction.atomic():
         link = ModelVersionLink.objects.select_for_update().get(pk=link_for(user, model, params.get("version")).pk)
-        if request.method == "POST":
-            link.tags[key] = text_param(params, "value", required=False, max_length=8000)
-        elif link.tags.pop(key, None) is None:
-            raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Model version tag '{key}' not found.")
-        link.save(update_fields=["tags"])
+        _change_tag(link, request, params, "Model version tag")
     return {}
 
 
