@@ -17,6 +17,7 @@ either query language as syntax: only runs of letters and digits survive, and ea
 import re
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Case, F, FloatField, Func, IntegerField, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
@@ -231,8 +232,8 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
         queryset = queryset.filter(
             pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
         ).annotate(relevance=_Bm25(match))
-    else:
-        raise NotImplementedError(f"Search is built for PostgreSQL and SQLite, not {connection.vendor}.")
+    else:  # settings.py refuses any other database at start-up
+        raise ImproperlyConfigured(f"Search is built for PostgreSQL and SQLite, not {connection.vendor}.")
     # "Iris classifier" and "IRIS-classifier" both name iris-classifier (names are lowercase).
     name = "-".join(text.lower().split())
     if re.fullmatch(NAME_RE, name):

@@ -126,6 +126,13 @@ DATABASES = {
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60),
     )
 }
+# Search, its index and the row locks are written for these two (models_app/search.py).
+SUPPORTED_DATABASE_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")
+if DATABASES["default"]["ENGINE"] not in SUPPORTED_DATABASE_ENGINES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL points at {DATABASES['default']['ENGINE']}; the registry runs on PostgreSQL "
+        "(postgres://...) or SQLite (sqlite:///...)."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while the other writes; the busy
     # timeout makes a writer wait for the lock instead of failing at once.

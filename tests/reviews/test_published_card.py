@@ -250,7 +250,7 @@ def test_the_review_page_shows_the_card_the_version_carries_and_its_diff(reviewe
 
 
 def test_the_checks_read_the_card_the_version_carries(owner, released):
-    _edit(released, owner, description="TODO")
+    _edit(released, owner, description="TODO")  # a placeholder card, which the card check fails
     version = make_version(released, "1.1.0", status=VersionStatus.IN_REVIEW)
     checks = {check["name"]: check for check in Review.objects.get(version=version).checks}
     assert checks["model_card"]["status"] == "fail"
